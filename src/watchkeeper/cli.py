@@ -1,0 +1,31 @@
+"""`watchkeeper` command line: one sub-command per module in `watchkeeper.commands`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Each module exposes `register(subparsers)`, which adds its parser and sets `func`.
+COMMAND_MODULES = ("serve", "baseline", "analyze", "ground_truth", "run", "backfill")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="watchkeeper", description="Self-hosted model monitor with the SageMaker Model Monitor API."
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"watchkeeper.commands.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    code = args.func(args)
+    sys.exit(code or 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""Settings in one place: command-line flags override WATCHKEEPER_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"WATCHKEEPER_{name}", default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = field(default_factory=lambda: _env("HOST", "127.0.0.1"))
+    port: int = field(default_factory=lambda: int(_env("PORT", "8080")))
+    data_dir: Path = field(default_factory=lambda: Path(_env("DATA_DIR", "./.watchkeeper")))
+    # SQLAlchemy URL; empty means the SQLite file inside data_dir.
+    database_url: str = field(default_factory=lambda: _env("DATABASE_URL", ""))
+    account_id: str = field(default_factory=lambda: _env("ACCOUNT_ID", "123456789012"))
+    default_region: str = field(default_factory=lambda: _env("REGION", "us-east-1"))
+    # Per account and region; AWS's own numbers are not published (spec §2.7).
+    max_monitoring_schedules: int = field(
+        default_factory=lambda: int(_env("MAX_MONITORING_SCHEDULES", "1000"))
+    )
+    max_job_definitions: int = field(default_factory=lambda: int(_env("MAX_JOB_DEFINITIONS", "1000")))
+    # How long a created/updated/started schedule stays Pending before it is Scheduled.
+    schedule_activation_seconds: float = field(
+        default_factory=lambda: float(_env("SCHEDULE_ACTIVATION_SECONDS", "1"))
+    )
+    # Object storage: empty endpoint means the embedded folder DATA_DIR/s3.
+    s3_endpoint_url: str = field(default_factory=lambda: _env("S3_ENDPOINT_URL", ""))
+    s3_region: str = field(default_factory=lambda: _env("S3_REGION", "us-east-1"))
+    s3_access_key_id: str = field(default_factory=lambda: _env("S3_ACCESS_KEY_ID", ""))
+    s3_secret_access_key: str = field(default_factory=lambda: _env("S3_SECRET_ACCESS_KEY", ""))
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "watchkeeper.db"
+
+    @property
+    def object_root(self) -> Path:
+        return self.data_dir / "s3"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.sqlite_path.resolve()}"
