@@ -1,0 +1,107 @@
+"""The ASGI application: one dispatch route for the SageMaker control plane."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import botocore.session
+import orjson
+from botocore.model import OperationModel, ServiceModel
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from watchkeeper.api.awsjson import error_response, json_response, new_request_id, region_from_authorization
+from watchkeeper.api.sagemaker import OPERATIONS
+from watchkeeper.api.validation import validate_input
+from watchkeeper.errors import AwsError, InternalFailure, SerializationError, UnknownOperation
+from watchkeeper.scheduling.scheduler import Scheduler
+from watchkeeper.services.container import Services
+from watchkeeper.services.context import RequestContext
+
+log = logging.getLogger(__name__)
+
+TARGET_PREFIX = "SageMaker."
+
+
+class ControlPlane:
+    def __init__(self, services: Services, model: ServiceModel) -> None:
+        self.services = services
+        self.model = model
+        self.operations: dict[str, OperationModel] = {
+            name: model.operation_model(name) for name in model.operation_names
+        }
+
+    def _operation(self, target: str) -> tuple[OperationModel, Any]:
+        if not target.startswith(TARGET_PREFIX):
+            raise UnknownOperation(f"X-Amz-Target '{target}' does not name a SageMaker operation")
+        name = target[len(TARGET_PREFIX) :]
+        operation = self.operations.get(name)
+        if operation is None:
+            raise UnknownOperation(f"Operation '{name}' does not exist in the SageMaker API")
+        handler = OPERATIONS.get(name)
+        if handler is None:
+            raise UnknownOperation(
+                f"Operation '{name}' is not supported by Watchkeeper yet (see docs/api-coverage.md)"
+            )
+        return operation, handler
+
+    async def handle(self, request: Request) -> Response:
+        request_id = new_request_id()
+        started = time.perf_counter()
+        try:
+            operation, handler = self._operation(request.headers.get("x-amz-target", ""))
+            body = await request.body()
+            try:
+                params = orjson.loads(body) if body.strip() else {}
+            except orjson.JSONDecodeError as exc:
+                raise SerializationError(f"Request body is not valid JSON: {exc}") from None
+            validated = validate_input(operation.input_shape, params)
+            ctx = RequestContext(
+                account=self.services.settings.account_id,
+                region=region_from_authorization(
+                    request.headers.get("authorization"), self.services.settings.default_region
+                ),
+            )
+            result = await run_in_threadpool(handler, self.services, ctx, validated)
+        except AwsError as error:
+            return error_response(error, request_id)
+        except Exception:
+            log.exception("request %s failed", request_id)
+            return error_response(InternalFailure("Internal server error"), request_id)
+        timing = f"app;dur={(time.perf_counter() - started) * 1000:.3f}"
+        return json_response(result, request_id, {"Server-Timing": timing})
+
+
+async def health(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(services: Services, run_scheduler: bool = True) -> Starlette:
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    control_plane = ControlPlane(services, model)
+    scheduler = Scheduler(services)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if run_scheduler:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            scheduler.stop()
+            services.close()
+
+    return Starlette(
+        routes=[
+            Route("/", control_plane.handle, methods=["POST"]),
+            Route("/healthz", health, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )

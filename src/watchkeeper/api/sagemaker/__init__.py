@@ -1,0 +1,13 @@
+"""SageMaker control-plane operations: each module maps operation names to thin handlers."""
+
+from __future__ import annotations
+
+from watchkeeper.api.sagemaker import executions, job_definitions, schedules, tags
+from watchkeeper.api.sagemaker.types import Handler
+
+OPERATIONS: dict[str, Handler] = {
+    **schedules.OPERATIONS,
+    **job_definitions.OPERATIONS,
+    **executions.OPERATIONS,
+    **tags.OPERATIONS,
+}

@@ -1,0 +1,1 @@
+"""Schedule expressions, analysis windows and the loop that turns fire times into executions."""

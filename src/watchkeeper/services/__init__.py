@@ -1,0 +1,1 @@
+"""Rules of each resource family: names, ARNs, statuses, quotas. No HTTP here."""

@@ -1,0 +1,47 @@
+"""The services of one server process, wired together over one store and one clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from watchkeeper.clock import Clock, SystemClock
+from watchkeeper.config import Settings
+from watchkeeper.services.executions import ExecutionService
+from watchkeeper.services.job_definitions import JobDefinitionService
+from watchkeeper.services.schedules import ScheduleService
+from watchkeeper.services.tags import TagService
+from watchkeeper.store import Database
+from watchkeeper.store.tables import job_definitions, monitoring_schedules
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    db: Database
+    tags: TagService
+    job_definitions: JobDefinitionService
+    schedules: ScheduleService
+    executions: ExecutionService
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
+        clock = clock or SystemClock()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.object_root.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.effective_database_url)
+        db.migrate()
+        tags = TagService(db, [monitoring_schedules, job_definitions])
+        definitions = JobDefinitionService(db, clock, settings, tags)
+        return cls(
+            settings=settings,
+            clock=clock,
+            db=db,
+            tags=tags,
+            job_definitions=definitions,
+            schedules=ScheduleService(db, clock, settings, definitions, tags),
+            executions=ExecutionService(db),
+        )
+
+    def close(self) -> None:
+        self.db.dispose()

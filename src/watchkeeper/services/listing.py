@@ -1,0 +1,77 @@
+"""The List* conventions shared by every family: filters, sort, NextToken/MaxResults.
+
+NextToken is an opaque offset into the sorted result. A token that does not decode is a ValidationException,
+as AWS answers for a token it did not issue.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Column, ColumnElement, Connection, Select, func
+
+from watchkeeper.errors import ValidationError
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: Sequence[Any]
+    next_token: str | None
+
+
+def encode_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps({"offset": offset})).decode()
+
+
+def decode_token(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        offset = orjson.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
+    except Exception as exc:
+        raise ValidationError(f"Invalid pagination token '{token[:64]}'") from exc
+    if not isinstance(offset, int) or offset < 0:
+        raise ValidationError(f"Invalid pagination token '{token[:64]}'")
+    return offset
+
+
+def time_filters(params: Mapping[str, Any], columns: Mapping[str, Column[Any]]) -> list[ColumnElement[bool]]:
+    """`<Prefix>Before` / `<Prefix>After` filters, strict as AWS applies them."""
+    conditions: list[ColumnElement[bool]] = []
+    for prefix, column in columns.items():
+        if (before := params.get(f"{prefix}Before")) is not None:
+            conditions.append(column < before)
+        if (after := params.get(f"{prefix}After")) is not None:
+            conditions.append(column > after)
+    return conditions
+
+
+def name_contains(column: Column[Any], fragment: str | None) -> list[ColumnElement[bool]]:
+    if not fragment:
+        return []
+    escaped = fragment.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return [func.lower(column).like(f"%{escaped}%", escape="\\")]
+
+
+def paginate(
+    conn: Connection,
+    query: Select[Any],
+    params: Mapping[str, Any],
+    sort_columns: Mapping[str, Column[Any]],
+    tie_breaker: Column[Any],
+    default_sort: str = "CreationTime",
+    default_max: int = 10,
+) -> Page:
+    sort_key = params.get("SortBy") or default_sort
+    column = sort_columns[sort_key]
+    descending = (params.get("SortOrder") or "Descending") == "Descending"
+    order = [column.desc(), tie_breaker.desc()] if descending else [column.asc(), tie_breaker.asc()]
+    limit = params.get("MaxResults") or default_max
+    offset = decode_token(params.get("NextToken"))
+    rows = conn.execute(query.order_by(*order).offset(offset).limit(limit + 1)).all()
+    next_token = encode_token(offset + limit) if len(rows) > limit else None
+    return Page(rows=rows[:limit], next_token=next_token)

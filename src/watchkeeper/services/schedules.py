@@ -1,0 +1,266 @@
+"""Monitoring schedules: create, describe, update, delete, start, stop, list; Pending → Scheduled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Row, and_, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from watchkeeper.clock import Clock, millis
+from watchkeeper.config import Settings
+from watchkeeper.errors import ResourceInUse, ResourceLimitExceeded, ResourceNotFound
+from watchkeeper.services.context import RequestContext
+from watchkeeper.services.echo import echo_job_definition
+from watchkeeper.services.executions import summary_of
+from watchkeeper.services.job_definitions import JobDefinitionService
+from watchkeeper.services.listing import name_contains, paginate, time_filters
+from watchkeeper.services.schedule_rules import check_max_runtime, check_offsets, resolve_config
+from watchkeeper.services.tags import TagService
+from watchkeeper.store import Database
+from watchkeeper.store.tables import monitoring_executions, monitoring_schedules
+
+PENDING, SCHEDULED, STOPPED = "Pending", "Scheduled", "Stopped"
+
+
+class ScheduleService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        settings: Settings,
+        job_definitions: JobDefinitionService,
+        tags: TagService,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.job_definitions = job_definitions
+        self.tags = tags
+
+    # --- rules shared by create and update -------------------------------------------------------
+
+    def _resolve(self, conn: Connection, ctx: RequestContext, config: dict[str, Any]) -> dict[str, Any]:
+        """Check the config and return the derived columns: type, endpoint, definition name."""
+        resolved = resolve_config(config)
+        if resolved.inline is not None:
+            monitoring_input = resolved.inline["MonitoringInputs"][0]
+            check_offsets(monitoring_input)
+            check_max_runtime(resolved.kind, resolved.spec, resolved.inline.get("StoppingCondition"))
+            endpoint = (monitoring_input.get("EndpointInput") or {}).get("EndpointName")
+        else:
+            assert resolved.definition_name is not None
+            definition = self.job_definitions.find(conn, ctx, resolved.kind, resolved.definition_name)
+            body = orjson.loads(definition.body)
+            check_max_runtime(resolved.kind, resolved.spec, body.get("StoppingCondition"))
+            endpoint = definition.endpoint_name
+        return {
+            "monitoring_type": resolved.kind.name,
+            "endpoint_name": endpoint,
+            "job_definition_name": resolved.definition_name,
+        }
+
+    def _find(self, conn: Connection, ctx: RequestContext, name: str) -> Row[Any]:
+        row = conn.execute(
+            select(monitoring_schedules).where(
+                monitoring_schedules.c.account == ctx.account,
+                monitoring_schedules.c.region == ctx.region,
+                monitoring_schedules.c.name_key == name.lower(),
+            )
+        ).first()
+        if row is None:
+            raise ResourceNotFound(f"Monitoring schedule {name} does not exist")
+        return row
+
+    def _activation_time(self, now: float) -> float:
+        return now + self.settings.schedule_activation_seconds
+
+    # --- operations -------------------------------------------------------------------------------
+
+    def create(
+        self, ctx: RequestContext, name: str, config: dict[str, Any], tags: list[dict[str, Any]]
+    ) -> str:
+        arn = ctx.arn("monitoring-schedule", name)
+        now = self.clock.now()
+        try:
+            with self.db.write() as conn:
+                derived = self._resolve(conn, ctx, config)
+                scope = and_(
+                    monitoring_schedules.c.account == ctx.account, monitoring_schedules.c.region == ctx.region
+                )
+                count = conn.execute(
+                    select(func.count()).select_from(monitoring_schedules).where(scope)
+                ).scalar_one()
+                if count >= self.settings.max_monitoring_schedules:
+                    raise ResourceLimitExceeded(
+                        "The account-level service limit 'Total number of monitoring schedules' is "
+                        f"{self.settings.max_monitoring_schedules}, with current utilization of {count}"
+                    )
+                conn.execute(
+                    insert(monitoring_schedules).values(
+                        account=ctx.account,
+                        region=ctx.region,
+                        name=name,
+                        name_key=name.lower(),
+                        arn=arn,
+                        status=PENDING,
+                        creation_time=millis(now),
+                        last_modified_time=millis(now),
+                        config=orjson.dumps(config).decode(),
+                        pending_until=self._activation_time(now),
+                        **derived,
+                    )
+                )
+                self.tags.put(conn, arn, tags)
+        except IntegrityError:
+            raise ResourceInUse(f"Monitoring schedule {name} already exists") from None
+        return arn
+
+    def describe(self, ctx: RequestContext, name: str) -> dict[str, Any]:
+        with self.db.read() as conn:
+            row = self._find(conn, ctx, name)
+            last = conn.execute(
+                select(monitoring_executions)
+                .where(
+                    monitoring_executions.c.account == ctx.account,
+                    monitoring_executions.c.region == ctx.region,
+                    monitoring_executions.c.schedule_key == row.name_key,
+                    monitoring_executions.c.creation_time >= row.creation_time,
+                )
+                .order_by(monitoring_executions.c.scheduled_time.desc(), monitoring_executions.c.id.desc())
+                .limit(1)
+            ).first()
+        config = orjson.loads(row.config)
+        if "MonitoringJobDefinition" in config:
+            config["MonitoringJobDefinition"] = echo_job_definition(config["MonitoringJobDefinition"])
+        result: dict[str, Any] = {
+            "MonitoringScheduleArn": row.arn,
+            "MonitoringScheduleName": row.name,
+            "MonitoringScheduleStatus": row.status,
+            "MonitoringType": row.monitoring_type,
+            "CreationTime": row.creation_time,
+            "LastModifiedTime": row.last_modified_time,
+            "MonitoringScheduleConfig": config,
+        }
+        if row.failure_reason:
+            result["FailureReason"] = row.failure_reason
+        if row.endpoint_name:
+            result["EndpointName"] = row.endpoint_name
+        if last is not None:
+            result["LastMonitoringExecutionSummary"] = summary_of(last)
+        return result
+
+    def update(self, ctx: RequestContext, name: str, config: dict[str, Any]) -> str:
+        now = self.clock.now()
+        with self.db.write() as conn:
+            row = self._find(conn, ctx, name)
+            derived = self._resolve(conn, ctx, config)
+            # An update does not restart a stopped schedule (documented choice, docs/api-coverage.md).
+            status = STOPPED if row.status == STOPPED else PENDING
+            conn.execute(
+                update(monitoring_schedules)
+                .where(monitoring_schedules.c.id == row.id)
+                .values(
+                    config=orjson.dumps(config).decode(),
+                    status=status,
+                    failure_reason=None,
+                    last_modified_time=millis(now),
+                    pending_until=self._activation_time(now) if status == PENDING else None,
+                    **derived,
+                )
+            )
+        return row.arn
+
+    def delete(self, ctx: RequestContext, name: str) -> None:
+        with self.db.write() as conn:
+            row = self._find(conn, ctx, name)
+            conn.execute(delete(monitoring_schedules).where(monitoring_schedules.c.id == row.id))
+            self.tags.drop_all(conn, row.arn)
+
+    def start(self, ctx: RequestContext, name: str) -> None:
+        now = self.clock.now()
+        with self.db.write() as conn:
+            row = self._find(conn, ctx, name)
+            if row.status in (SCHEDULED, PENDING):
+                return
+            conn.execute(
+                update(monitoring_schedules)
+                .where(monitoring_schedules.c.id == row.id)
+                .values(
+                    status=PENDING,
+                    failure_reason=None,
+                    last_modified_time=millis(now),
+                    pending_until=self._activation_time(now),
+                )
+            )
+
+    def stop(self, ctx: RequestContext, name: str) -> None:
+        now = self.clock.now()
+        with self.db.write() as conn:
+            row = self._find(conn, ctx, name)
+            if row.status == STOPPED:
+                return
+            conn.execute(
+                update(monitoring_schedules)
+                .where(monitoring_schedules.c.id == row.id)
+                .values(status=STOPPED, last_modified_time=millis(now), pending_until=None)
+            )
+
+    def activate_pending(self) -> int:
+        """Pending → Scheduled once the activation delay has passed. Idempotent across processes."""
+        with self.db.write() as conn:
+            result = conn.execute(
+                update(monitoring_schedules)
+                .where(
+                    monitoring_schedules.c.status == PENDING,
+                    monitoring_schedules.c.pending_until <= self.clock.now(),
+                )
+                .values(status=SCHEDULED, pending_until=None)
+            )
+        return result.rowcount
+
+    def list(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        t = monitoring_schedules
+        conditions = [t.c.account == ctx.account, t.c.region == ctx.region]
+        if params.get("EndpointName"):
+            conditions.append(func.lower(t.c.endpoint_name) == params["EndpointName"].lower())
+        if params.get("StatusEquals"):
+            conditions.append(t.c.status == params["StatusEquals"])
+        if params.get("MonitoringJobDefinitionName"):
+            conditions.append(
+                func.lower(t.c.job_definition_name) == params["MonitoringJobDefinitionName"].lower()
+            )
+        if params.get("MonitoringTypeEquals"):
+            conditions.append(t.c.monitoring_type == params["MonitoringTypeEquals"])
+        conditions += name_contains(t.c.name, params.get("NameContains"))
+        conditions += time_filters(
+            params, {"CreationTime": t.c.creation_time, "LastModifiedTime": t.c.last_modified_time}
+        )
+        with self.db.read() as conn:
+            page = paginate(
+                conn,
+                select(t).where(*conditions),
+                params,
+                {"Name": t.c.name, "CreationTime": t.c.creation_time, "Status": t.c.status},
+                t.c.id,
+            )
+        summaries = []
+        for row in page.rows:
+            summary = {
+                "MonitoringScheduleName": row.name,
+                "MonitoringScheduleArn": row.arn,
+                "CreationTime": row.creation_time,
+                "LastModifiedTime": row.last_modified_time,
+                "MonitoringScheduleStatus": row.status,
+                "MonitoringType": row.monitoring_type,
+            }
+            if row.endpoint_name:
+                summary["EndpointName"] = row.endpoint_name
+            if row.job_definition_name:
+                summary["MonitoringJobDefinitionName"] = row.job_definition_name
+            summaries.append(summary)
+        result: dict[str, Any] = {"MonitoringScheduleSummaries": summaries}
+        if page.next_token:
+            result["NextToken"] = page.next_token
+        return result

@@ -1,0 +1,92 @@
+"""Tags on any taggable resource, keyed by ARN."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
+
+from watchkeeper.errors import ResourceNotFound, ValidationError
+from watchkeeper.services.listing import decode_token, encode_token
+from watchkeeper.store import Database
+from watchkeeper.store.tables import tags
+
+MAX_TAGS_PER_RESOURCE = 50
+
+
+class TagService:
+    def __init__(self, db: Database, taggable: Iterable[Table]) -> None:
+        self.db = db
+        self.taggable = list(taggable)
+
+    def register(self, table: Table) -> None:
+        """Later resource families (endpoints, processing jobs) add their table here."""
+        self.taggable.append(table)
+
+    def _require_resource(self, conn: Connection, arn: str) -> None:
+        for table in self.taggable:
+            if conn.execute(select(table.c.id).where(table.c.arn == arn).limit(1)).first():
+                return
+        raise ResourceNotFound(f"Resource {arn} does not exist")
+
+    def put(self, conn: Connection, arn: str, new_tags: list[dict[str, Any]]) -> None:
+        """Insert or overwrite; called inside the transaction that creates the resource too."""
+        existing = {
+            row.key: row.position for row in conn.execute(select(tags).where(tags.c.resource_arn == arn))
+        }
+        next_position = max(existing.values(), default=-1) + 1
+        keys = {t["Key"] for t in new_tags}
+        if len(existing.keys() | keys) > MAX_TAGS_PER_RESOURCE:
+            raise ValidationError(
+                f"Resource {arn} would have {len(existing.keys() | keys)} tags; "
+                f"the limit is {MAX_TAGS_PER_RESOURCE}"
+            )
+        for tag in new_tags:
+            value = tag.get("Value", "")
+            if tag["Key"] in existing:
+                conn.execute(
+                    update(tags)
+                    .where(tags.c.resource_arn == arn, tags.c.key == tag["Key"])
+                    .values(value=value)
+                )
+            else:
+                conn.execute(
+                    insert(tags).values(resource_arn=arn, key=tag["Key"], value=value, position=next_position)
+                )
+                existing[tag["Key"]] = next_position
+                next_position += 1
+
+    def add(self, arn: str, new_tags: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        with self.db.write() as conn:
+            self._require_resource(conn, arn)
+            self.put(conn, arn, new_tags)
+        return new_tags
+
+    def list(self, arn: str, max_results: int | None, next_token: str | None) -> dict[str, Any]:
+        offset = decode_token(next_token)
+        limit = max_results or MAX_TAGS_PER_RESOURCE
+        with self.db.read() as conn:
+            self._require_resource(conn, arn)
+            rows = conn.execute(
+                select(tags.c.key, tags.c.value)
+                .where(tags.c.resource_arn == arn)
+                .order_by(tags.c.position)
+                .offset(offset)
+                .limit(limit + 1)
+            ).all()
+        result: dict[str, Any] = {"Tags": [{"Key": r.key, "Value": r.value} for r in rows[:limit]]}
+        if len(rows) > limit:
+            result["NextToken"] = encode_token(offset + limit)
+        return result
+
+    def remove(self, arn: str, keys: list[str]) -> None:
+        with self.db.write() as conn:
+            self._require_resource(conn, arn)
+            conn.execute(delete(tags).where(tags.c.resource_arn == arn, tags.c.key.in_(keys)))
+
+    def drop_all(self, conn: Connection, arn: str) -> None:
+        conn.execute(delete(tags).where(tags.c.resource_arn == arn))
+
+    def count(self, conn: Connection, arn: str) -> int:
+        return conn.execute(select(func.count()).where(tags.c.resource_arn == arn)).scalar_one()

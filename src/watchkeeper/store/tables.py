@@ -1,0 +1,79 @@
+"""Table definitions the code queries. Schema changes go through Alembic migrations (`migrations/`).
+
+Timestamps are float epoch seconds (millisecond precision), the unit AWS's JSON protocol uses.
+Names keep their case for display; `name_key` (lower-cased) enforces AWS's case-insensitive uniqueness.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, UniqueConstraint
+
+metadata = MetaData()
+
+monitoring_schedules = Table(
+    "monitoring_schedules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(63), nullable=False),
+    Column("name_key", String(63), nullable=False),
+    Column("arn", String(256), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("failure_reason", Text),
+    Column("creation_time", Float, nullable=False),
+    Column("last_modified_time", Float, nullable=False),
+    Column("config", Text, nullable=False),
+    Column("endpoint_name", String(63)),
+    Column("monitoring_type", String(32), nullable=False),
+    Column("job_definition_name", String(63)),
+    # When a Pending schedule becomes Scheduled, and what it becomes (Scheduled, or Stopped after an update).
+    Column("pending_until", Float),
+    UniqueConstraint("account", "region", "name_key", name="uq_schedule_name"),
+)
+
+job_definitions = Table(
+    "job_definitions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("monitoring_type", String(32), nullable=False),
+    Column("name", String(63), nullable=False),
+    Column("name_key", String(63), nullable=False),
+    Column("arn", String(256), nullable=False),
+    Column("creation_time", Float, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("endpoint_name", String(63)),
+    UniqueConstraint("account", "region", "monitoring_type", "name_key", name="uq_job_definition_name"),
+)
+
+monitoring_executions = Table(
+    "monitoring_executions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("schedule_name", String(63), nullable=False),
+    Column("schedule_key", String(63), nullable=False),
+    Column("scheduled_time", Float, nullable=False),
+    Column("creation_time", Float, nullable=False),
+    Column("last_modified_time", Float, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("processing_job_arn", String(256)),
+    Column("endpoint_name", String(63)),
+    Column("failure_reason", Text),
+    Column("job_definition_name", String(63)),
+    Column("monitoring_type", String(32)),
+    # One execution per schedule and fire time, however many scheduler processes share the store.
+    UniqueConstraint("account", "region", "schedule_key", "scheduled_time", name="uq_execution_fire_time"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("resource_arn", String(256), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("value", String(256), nullable=False),
+    Column("position", Integer, nullable=False),
+)
