@@ -28,6 +28,9 @@ from watchkeeper.services.context import RequestContext
 log = logging.getLogger(__name__)
 
 TARGET_PREFIX = "SageMaker."
+# Reads are sub-millisecond and never wait on SQLite's write lock (WAL): run them on the event loop and skip
+# the thread hop. Writes may wait for the lock, so they run in the thread pool.
+READ_ONLY_PREFIXES = ("Describe", "List")
 
 
 class ControlPlane:
@@ -69,7 +72,10 @@ class ControlPlane:
                     request.headers.get("authorization"), self.services.settings.default_region
                 ),
             )
-            result = await run_in_threadpool(handler, self.services, ctx, validated)
+            if operation.name.startswith(READ_ONLY_PREFIXES):
+                result = handler(self.services, ctx, validated)
+            else:
+                result = await run_in_threadpool(handler, self.services, ctx, validated)
         except AwsError as error:
             return error_response(error, request_id)
         except Exception:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from watchkeeper.clock import Clock, millis
@@ -22,6 +22,24 @@ from watchkeeper.store import Database
 from watchkeeper.store.tables import monitoring_executions, monitoring_schedules
 
 PENDING, SCHEDULED, STOPPED = "Pending", "Scheduled", "Stopped"
+
+# Built once: Describe is the hottest call, and building a statement costs more than running it.
+_FIND_SCHEDULE = select(monitoring_schedules).where(
+    monitoring_schedules.c.account == bindparam("account"),
+    monitoring_schedules.c.region == bindparam("region"),
+    monitoring_schedules.c.name_key == bindparam("name_key"),
+)
+_LAST_EXECUTION = (
+    select(monitoring_executions)
+    .where(
+        monitoring_executions.c.account == bindparam("account"),
+        monitoring_executions.c.region == bindparam("region"),
+        monitoring_executions.c.schedule_key == bindparam("name_key"),
+        monitoring_executions.c.creation_time >= bindparam("since"),
+    )
+    .order_by(monitoring_executions.c.scheduled_time.desc(), monitoring_executions.c.id.desc())
+    .limit(1)
+)
 
 
 class ScheduleService:
@@ -62,13 +80,8 @@ class ScheduleService:
         }
 
     def _find(self, conn: Connection, ctx: RequestContext, name: str) -> Row[Any]:
-        row = conn.execute(
-            select(monitoring_schedules).where(
-                monitoring_schedules.c.account == ctx.account,
-                monitoring_schedules.c.region == ctx.region,
-                monitoring_schedules.c.name_key == name.lower(),
-            )
-        ).first()
+        key = {"account": ctx.account, "region": ctx.region, "name_key": name.lower()}
+        row = conn.execute(_FIND_SCHEDULE, key).first()
         if row is None:
             raise ResourceNotFound(f"Monitoring schedule {name} does not exist")
         return row
@@ -121,15 +134,13 @@ class ScheduleService:
         with self.db.read() as conn:
             row = self._find(conn, ctx, name)
             last = conn.execute(
-                select(monitoring_executions)
-                .where(
-                    monitoring_executions.c.account == ctx.account,
-                    monitoring_executions.c.region == ctx.region,
-                    monitoring_executions.c.schedule_key == row.name_key,
-                    monitoring_executions.c.creation_time >= row.creation_time,
-                )
-                .order_by(monitoring_executions.c.scheduled_time.desc(), monitoring_executions.c.id.desc())
-                .limit(1)
+                _LAST_EXECUTION,
+                {
+                    "account": ctx.account,
+                    "region": ctx.region,
+                    "name_key": row.name_key,
+                    "since": row.creation_time,
+                },
             ).first()
         config = orjson.loads(row.config)
         if "MonitoringJobDefinition" in config:

@@ -41,8 +41,11 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        immediate = conn.get_execution_options().get("sqlite_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get("sqlite_write", False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif not options.get("sqlite_autocommit_reads", False):
+            conn.exec_driver_sql("BEGIN")
 
     return engine
 
@@ -84,8 +87,9 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        """Reads: on SQLite each statement runs in its own implicit transaction (no BEGIN/ROLLBACK trips)."""
         with self.engine.connect() as conn:
-            yield conn
+            yield conn.execution_options(sqlite_autocommit_reads=True) if self.is_sqlite else conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
