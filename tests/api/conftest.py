@@ -91,9 +91,7 @@ def job_definition_request(kind: str, name: str, endpoint: str = "churn-endpoint
                 {"S3Output": {"S3Uri": "s3://bucket/reports", "LocalPath": "/opt/ml/processing/output"}}
             ]
         },
-        "JobResources": {
-            "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 20}
-        },
+        "JobResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 20}},
         "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",
     }
 

@@ -72,9 +72,7 @@ def test_eight_clients_racing_for_one_name(tmp_path: Path, backend_env: dict[str
         def create(sm: Any) -> None:
             barrier.wait()
             try:
-                sm.create_monitoring_schedule(
-                    MonitoringScheduleName=name, MonitoringScheduleConfig=hourly_config()
-                )
+                sm.create_monitoring_schedule(MonitoringScheduleName=name, MonitoringScheduleConfig=hourly_config())
                 outcome = "created"
             except ClientError as error:
                 outcome = error.response["Error"]["Code"]
@@ -103,17 +101,13 @@ def test_account_quota_is_resource_limit_exceeded(tmp_path: Path) -> None:
         sm.create_monitoring_schedule(MonitoringScheduleName="one", MonitoringScheduleConfig=hourly_config())
         sm.create_monitoring_schedule(MonitoringScheduleName="two", MonitoringScheduleConfig=hourly_config())
         with pytest.raises(sm.exceptions.ResourceLimitExceeded) as excinfo:
-            sm.create_monitoring_schedule(
-                MonitoringScheduleName="three", MonitoringScheduleConfig=hourly_config()
-            )
+            sm.create_monitoring_schedule(MonitoringScheduleName="three", MonitoringScheduleConfig=hourly_config())
         assert "2" in excinfo.value.response["Error"]["Message"]
         with pytest.raises(sm.exceptions.ResourceNotFound):
             sm.describe_monitoring_schedule(MonitoringScheduleName="three")
         # Quotas are per region: another region has its own.
         sm_eu = server.client(region="eu-west-1")
-        sm_eu.create_monitoring_schedule(
-            MonitoringScheduleName="three", MonitoringScheduleConfig=hourly_config()
-        )
+        sm_eu.create_monitoring_schedule(MonitoringScheduleName="three", MonitoringScheduleConfig=hourly_config())
 
         sm.create_model_bias_job_definition(**job_definition_request("ModelBias", "only-one"))
         with pytest.raises(sm.exceptions.ResourceLimitExceeded):

@@ -66,21 +66,15 @@ def test_network_config_echo_carries_both_booleans(sm: Any, name: str) -> None:
 def test_names_are_unique_case_insensitively_and_found_in_any_case(sm: Any, name: str) -> None:
     sm.create_monitoring_schedule(MonitoringScheduleName=name, MonitoringScheduleConfig=hourly_config())
     with pytest.raises(sm.exceptions.ResourceInUse) as excinfo:
-        sm.create_monitoring_schedule(
-            MonitoringScheduleName=name.upper(), MonitoringScheduleConfig=hourly_config()
-        )
+        sm.create_monitoring_schedule(MonitoringScheduleName=name.upper(), MonitoringScheduleConfig=hourly_config())
     assert name.upper() in error_of(excinfo)[1]
-    assert (
-        sm.describe_monitoring_schedule(MonitoringScheduleName=name.upper())["MonitoringScheduleName"] == name
-    )
+    assert sm.describe_monitoring_schedule(MonitoringScheduleName=name.upper())["MonitoringScheduleName"] == name
 
 
 def test_missing_schedule_is_resource_not_found_for_every_call(sm: Any, name: str) -> None:
     calls = [
         lambda: sm.describe_monitoring_schedule(MonitoringScheduleName=name),
-        lambda: sm.update_monitoring_schedule(
-            MonitoringScheduleName=name, MonitoringScheduleConfig=hourly_config()
-        ),
+        lambda: sm.update_monitoring_schedule(MonitoringScheduleName=name, MonitoringScheduleConfig=hourly_config()),
         lambda: sm.delete_monitoring_schedule(MonitoringScheduleName=name),
         lambda: sm.start_monitoring_schedule(MonitoringScheduleName=name),
         lambda: sm.stop_monitoring_schedule(MonitoringScheduleName=name),
@@ -121,9 +115,7 @@ def test_accepted_schedule_expressions(sm: Any, name: str, expression: str) -> N
         "now",
     ],
 )
-def test_unsupported_schedule_expressions_list_the_accepted_forms(
-    sm: Any, name: str, expression: str
-) -> None:
+def test_unsupported_schedule_expressions_list_the_accepted_forms(sm: Any, name: str, expression: str) -> None:
     config = hourly_config()
     config["ScheduleConfig"] = {"ScheduleExpression": expression}
     with pytest.raises(ClientError) as excinfo:
@@ -140,8 +132,7 @@ def test_schedule_without_schedule_config_is_daily(sm: Any, name: str) -> None:
     del config["ScheduleConfig"]
     sm.create_monitoring_schedule(MonitoringScheduleName=name, MonitoringScheduleConfig=config)
     assert (
-        "ScheduleConfig"
-        not in sm.describe_monitoring_schedule(MonitoringScheduleName=name)["MonitoringScheduleConfig"]
+        "ScheduleConfig" not in sm.describe_monitoring_schedule(MonitoringScheduleName=name)["MonitoringScheduleConfig"]
     )
 
 
@@ -215,9 +206,7 @@ def test_model_quality_hourly_limit_is_1800_through_its_job_definition(sm: Any, 
 
 def test_schedule_referencing_a_job_definition(sm: Any, name: str) -> None:
     definition = f"{name}-mq"
-    sm.create_model_quality_job_definition(
-        **job_definition_request("ModelQuality", definition, endpoint="mq-ep")
-    )
+    sm.create_model_quality_job_definition(**job_definition_request("ModelQuality", definition, endpoint="mq-ep"))
     config = {
         "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"},
         "MonitoringJobDefinitionName": definition,
@@ -309,17 +298,13 @@ def test_stop_start_update_delete_lifecycle(sm: Any, name: str) -> None:
     updated = sm.describe_monitoring_schedule(MonitoringScheduleName=name)
     assert updated["MonitoringScheduleStatus"] == "Stopped"
     assert updated["EndpointName"] == "other-endpoint"
-    assert updated["MonitoringScheduleConfig"]["ScheduleConfig"] == {
-        "ScheduleExpression": "cron(0 6 ? * * *)"
-    }
+    assert updated["MonitoringScheduleConfig"]["ScheduleConfig"] == {"ScheduleExpression": "cron(0 6 ? * * *)"}
 
     sm.start_monitoring_schedule(MonitoringScheduleName=name)
     assert wait_status(sm, name, "Scheduled")["MonitoringScheduleStatus"] == "Scheduled"
 
     sm.update_monitoring_schedule(MonitoringScheduleName=name, MonitoringScheduleConfig=hourly_config())
-    assert (
-        sm.describe_monitoring_schedule(MonitoringScheduleName=name)["MonitoringScheduleStatus"] == "Pending"
-    )
+    assert sm.describe_monitoring_schedule(MonitoringScheduleName=name)["MonitoringScheduleStatus"] == "Pending"
     assert wait_status(sm, name, "Scheduled")["EndpointName"] == "churn-endpoint"
 
     sm.delete_monitoring_schedule(MonitoringScheduleName=name)

@@ -16,9 +16,7 @@ def test_tags_at_create_then_add_overwrite_list_delete(sm: Any, name: str) -> No
         MonitoringScheduleConfig=hourly_config(),
         Tags=[{"Key": "env", "Value": "prod"}],
     )["MonitoringScheduleArn"]
-    added = sm.add_tags(
-        ResourceArn=arn, Tags=[{"Key": "team", "Value": "risk"}, {"Key": "env", "Value": "staging"}]
-    )
+    added = sm.add_tags(ResourceArn=arn, Tags=[{"Key": "team", "Value": "risk"}, {"Key": "env", "Value": "staging"}])
     assert added["Tags"] == [{"Key": "team", "Value": "risk"}, {"Key": "env", "Value": "staging"}]
     assert sm.list_tags(ResourceArn=arn)["Tags"] == [
         {"Key": "env", "Value": "staging"},

@@ -34,7 +34,8 @@ def decode_token(token: str | None) -> int:
         offset = orjson.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
     except Exception as exc:
         raise ValidationError(f"Invalid pagination token '{token[:64]}'") from exc
-    if not isinstance(offset, int) or offset < 0:
+    # SQL OFFSET is a signed 64-bit integer; a larger offset is a token we never issued.
+    if not isinstance(offset, int) or not 0 <= offset < 2**62:
         raise ValidationError(f"Invalid pagination token '{token[:64]}'")
     return offset
 

@@ -65,7 +65,8 @@ class TagService:
 
     def list(self, arn: str, max_results: int | None, next_token: str | None) -> dict[str, Any]:
         offset = decode_token(next_token)
-        limit = max_results or MAX_TAGS_PER_RESOURCE
+        # ListTags' MaxResults has no maximum in the model; a resource never has more than 50 tags.
+        limit = min(max_results or MAX_TAGS_PER_RESOURCE, MAX_TAGS_PER_RESOURCE)
         with self.db.read() as conn:
             self._require_resource(conn, arn)
             rows = conn.execute(
