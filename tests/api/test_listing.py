@@ -8,6 +8,7 @@ raw HTTP.
 
 from __future__ import annotations
 
+import base64
 import random
 import time
 import uuid
@@ -53,9 +54,7 @@ def post(server: ServerProcess, operation: str, body: dict[str, Any]) -> dict[st
 
 def create_schedules(sm: Any, names: list[str], endpoint: str = "churn-endpoint") -> None:
     for schedule in names:
-        sm.create_monitoring_schedule(
-            MonitoringScheduleName=schedule, MonitoringScheduleConfig=hourly_config(endpoint)
-        )
+        sm.create_monitoring_schedule(MonitoringScheduleName=schedule, MonitoringScheduleConfig=hourly_config(endpoint))
 
 
 def schedule_names(sm: Any, **filters: Any) -> list[str]:
@@ -69,8 +68,7 @@ def wait_until_scheduled(sm: Any, names: list[str], timeout: float = 10.0) -> No
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         statuses = {
-            sm.describe_monitoring_schedule(MonitoringScheduleName=n)["MonitoringScheduleStatus"]
-            for n in names
+            sm.describe_monitoring_schedule(MonitoringScheduleName=n)["MonitoringScheduleStatus"] for n in names
         }
         if statuses == {"Scheduled"}:
             return
@@ -203,10 +201,7 @@ def test_schedules_time_filters_are_strict_at_millisecond_boundaries(server: Ser
     for schedule in created:
         create_schedules(sm, [schedule])
         time.sleep(0.005)  # distinct millisecond creation times
-    times = [
-        post(server, "DescribeMonitoringSchedule", {"MonitoringScheduleName": n})["CreationTime"]
-        for n in created
-    ]
+    times = [post(server, "DescribeMonitoringSchedule", {"MonitoringScheduleName": n})["CreationTime"] for n in created]
     assert times == sorted(times) and len(set(times)) == 3
 
     def listed(**filters: Any) -> list[str]:
@@ -228,9 +223,7 @@ def test_schedules_last_modified_time_filters(server: ServerProcess, sm: Any) ->
     create_schedules(sm, created)
     time.sleep(0.01)
     sm.stop_monitoring_schedule(MonitoringScheduleName=created[1])
-    described = {
-        n: post(server, "DescribeMonitoringSchedule", {"MonitoringScheduleName": n}) for n in created
-    }
+    described = {n: post(server, "DescribeMonitoringSchedule", {"MonitoringScheduleName": n}) for n in created}
     newest_untouched = max(described[n]["LastModifiedTime"] for n in (created[0], created[2]))
     assert described[created[1]]["LastModifiedTime"] > newest_untouched
 
@@ -280,15 +273,11 @@ def test_schedules_job_definition_name_filter(sm: Any, typed_schedules: dict[str
     prefix = typed_schedules["prefix"]
     definition = f"{prefix}-modelbias-def"
     assert schedule_names(sm, MonitoringJobDefinitionName=definition) == [typed_schedules["ModelBias"]]
-    (summary,) = sm.list_monitoring_schedules(MonitoringJobDefinitionName=definition)[
-        "MonitoringScheduleSummaries"
-    ]
+    (summary,) = sm.list_monitoring_schedules(MonitoringJobDefinitionName=definition)["MonitoringScheduleSummaries"]
     assert summary["MonitoringJobDefinitionName"] == definition
     assert schedule_names(sm, MonitoringJobDefinitionName=f"{prefix}-missing-def") == []
     # Filters combine: the right definition but another type matches nothing.
-    assert (
-        schedule_names(sm, MonitoringJobDefinitionName=definition, MonitoringTypeEquals="ModelQuality") == []
-    )
+    assert schedule_names(sm, MonitoringJobDefinitionName=definition, MonitoringTypeEquals="ModelQuality") == []
     assert set(schedule_names(sm, EndpointName=f"{prefix}-ep")) == {typed_schedules[k] for k in KINDS}
 
 
@@ -308,9 +297,7 @@ def test_job_definitions_sorts_defaults_and_pages(sm: Any, kind: str) -> None:
         getattr(sm, f"create_{KINDS[kind]}_job_definition")(**job_definition_request(kind, definition))
     assert definition_names(sm, kind, NameContains=prefix) == created[::-1]
     assert definition_names(sm, kind, NameContains=prefix, SortOrder="Ascending") == created
-    assert definition_names(sm, kind, NameContains=prefix, SortBy="Name", SortOrder="Ascending") == sorted(
-        created
-    )
+    assert definition_names(sm, kind, NameContains=prefix, SortBy="Name", SortOrder="Ascending") == sorted(created)
     assert definition_names(sm, kind, NameContains=prefix, SortBy="Name") == sorted(created, reverse=True)
 
     lister = getattr(sm, f"list_{KINDS[kind]}_job_definitions")
@@ -341,9 +328,7 @@ def test_job_definitions_filters(server: ServerProcess, sm: Any, kind: str) -> N
     created = [f"{prefix}-one", f"{prefix}-two", f"{prefix}-three"]
     endpoints = [f"{prefix}-ep-a", f"{prefix}-ep-b", f"{prefix}-ep-a"]
     for definition, endpoint in zip(created, endpoints, strict=True):
-        getattr(sm, f"create_{KINDS[kind]}_job_definition")(
-            **job_definition_request(kind, definition, endpoint)
-        )
+        getattr(sm, f"create_{KINDS[kind]}_job_definition")(**job_definition_request(kind, definition, endpoint))
         time.sleep(0.005)  # distinct millisecond creation times
 
     assert definition_names(sm, kind, NameContains=f"{prefix}-t") == [created[2], created[1]]
@@ -359,10 +344,7 @@ def test_job_definitions_filters(server: ServerProcess, sm: Any, kind: str) -> N
     assert summary["CreationTime"] == described["CreationTime"]
     assert summary["EndpointName"] == f"{prefix}-ep-b"
 
-    times = [
-        post(server, f"Describe{kind}JobDefinition", {"JobDefinitionName": d})["CreationTime"]
-        for d in created
-    ]
+    times = [post(server, f"Describe{kind}JobDefinition", {"JobDefinitionName": d})["CreationTime"] for d in created]
     listed = post(
         server,
         f"List{kind}JobDefinitions",
@@ -398,7 +380,17 @@ def test_job_definition_lists_are_per_type(sm: Any) -> None:
         "list_model_explainability_job_definitions",
     ],
 )
-@pytest.mark.parametrize("token", ["not-a-token", "eyJvZmZzZXQiOiAtNX0=", "bnVsbA==", "%%%"])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "not-a-token",
+        "%%%",
+        base64.urlsafe_b64encode(b"null").decode(),
+        base64.urlsafe_b64encode(b'{"offset": -5}').decode(),
+        base64.urlsafe_b64encode(b'{"offset": "10"}').decode(),
+        base64.urlsafe_b64encode(b'{"offset": 9223372036854775808}').decode(),  # past SQL's 64-bit OFFSET
+    ],
+)
 def test_bad_next_token_is_a_validation_exception(sm: Any, method: str, token: str) -> None:
     with pytest.raises(ClientError) as caught:
         getattr(sm, method)(NextToken=token)
@@ -557,17 +549,13 @@ def test_executions_status_filter(sm: Any, executions: tuple[str, list[Execution
     assert listed == sorted((e.scheduled for e in rows if e.status == status), reverse=True)
 
 
-def test_executions_schedule_name_is_case_insensitive(
-    sm: Any, executions: tuple[str, list[Execution]]
-) -> None:
+def test_executions_schedule_name_is_case_insensitive(sm: Any, executions: tuple[str, list[Execution]]) -> None:
     schedule, rows = executions
     assert len(execution_keys(sm, MonitoringScheduleName=schedule.upper())) == len(rows)
     assert execution_keys(sm, MonitoringScheduleName=f"{schedule}-none") == []
 
 
-def test_executions_endpoint_definition_and_type_filters(
-    sm: Any, executions: tuple[str, list[Execution]]
-) -> None:
+def test_executions_endpoint_definition_and_type_filters(sm: Any, executions: tuple[str, list[Execution]]) -> None:
     schedule, rows = executions
 
     def expect(predicate: Any) -> list[float]:
@@ -587,9 +575,9 @@ def test_executions_endpoint_definition_and_type_filters(
         sm, MonitoringScheduleName=schedule, MonitoringJobDefinitionName=definition, **by_time
     ) == expect(lambda e: e.definition == definition)
     for kind in KINDS:
-        assert execution_keys(
-            sm, MonitoringScheduleName=schedule, MonitoringTypeEquals=kind, **by_time
-        ) == expect(lambda e, kind=kind: e.kind == kind)
+        assert execution_keys(sm, MonitoringScheduleName=schedule, MonitoringTypeEquals=kind, **by_time) == expect(
+            lambda e, kind=kind: e.kind == kind
+        )
     combined = execution_keys(
         sm,
         MonitoringScheduleName=schedule,
@@ -604,9 +592,7 @@ def test_executions_endpoint_definition_and_type_filters(
     ("prefix", "key"),
     [("ScheduledTime", "scheduled"), ("CreationTime", "created"), ("LastModifiedTime", "modified")],
 )
-def test_executions_time_filters(
-    sm: Any, executions: tuple[str, list[Execution]], prefix: str, key: str
-) -> None:
+def test_executions_time_filters(sm: Any, executions: tuple[str, list[Execution]], prefix: str, key: str) -> None:
     schedule, rows = executions
     values = sorted(getattr(e, key) for e in rows)
     low, high = values[3], values[10]
@@ -640,9 +626,7 @@ def test_execution_summaries_carry_their_members(sm: Any, executions: tuple[str,
         assert summary.get("FailureReason") == row["failure_reason"]
 
 
-def test_executions_are_scoped_to_the_region(
-    server: ServerProcess, executions: tuple[str, list[Execution]]
-) -> None:
+def test_executions_are_scoped_to_the_region(server: ServerProcess, executions: tuple[str, list[Execution]]) -> None:
     schedule, _ = executions
     eu = server.client(region="eu-west-1")
     summaries = eu.list_monitoring_executions(MonitoringScheduleName=schedule)["MonitoringExecutionSummaries"]

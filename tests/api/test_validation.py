@@ -106,10 +106,7 @@ def test_a_name_at_the_limit_is_valid(sm: Any) -> None:
 def test_min_length_via_raw_http(server: ServerProcess) -> None:
     message = validation_message(post(server, "DescribeMonitoringSchedule", {"MonitoringScheduleName": ""}))
     assert message.startswith("2 validation errors detected: ")
-    assert (
-        violation("", "monitoringScheduleName", "Member must have length greater than or equal to 1")
-        in message
-    )
+    assert violation("", "monitoringScheduleName", "Member must have length greater than or equal to 1") in message
 
 
 def test_list_length_bounds_name_the_list(server: ServerProcess, name: str) -> None:
@@ -125,9 +122,7 @@ def test_list_length_bounds_name_the_list(server: ServerProcess, name: str) -> N
 # --- patterns (anchored) ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "suffix", [" ", "\n", "\t", "_", "-"], ids=["space", "newline", "tab", "underscore", "dash"]
-)
+@pytest.mark.parametrize("suffix", [" ", "\n", "\t", "_", "-"], ids=["space", "newline", "tab", "underscore", "dash"])
 def test_pattern_is_anchored_at_both_ends(sm: Any, name: str, suffix: str) -> None:
     bad = name + suffix
     message = boto_validation_message(sm.describe_monitoring_schedule, MonitoringScheduleName=bad)
@@ -156,10 +151,7 @@ def test_nested_list_member_path(sm: Any, name: str) -> None:
     message = boto_validation_message(
         sm.create_monitoring_schedule, MonitoringScheduleName=name, MonitoringScheduleConfig=config
     )
-    path = (
-        "monitoringScheduleConfig.monitoringJobDefinition.monitoringInputs.1.member"
-        ".endpointInput.endpointName"
-    )
+    path = "monitoringScheduleConfig.monitoringJobDefinition.monitoringInputs.1.member.endpointInput.endpointName"
     assert message == only(violation("churn endpoint", path, pattern_rule("EndpointName")))
 
 
@@ -170,9 +162,7 @@ def test_tag_patterns_accept_unicode_letters_and_reject_other_symbols(sm: Any, n
         Tags=[{"Key": "équipe:données", "Value": "Zürich team_1 @ops"}],
     )["MonitoringScheduleArn"]
     assert sm.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "équipe:données", "Value": "Zürich team_1 @ops"}]
-    message = boto_validation_message(
-        sm.add_tags, ResourceArn=arn, Tags=[{"Key": "cost#centre", "Value": "x"}]
-    )
+    message = boto_validation_message(sm.add_tags, ResourceArn=arn, Tags=[{"Key": "cost#centre", "Value": "x"}])
     assert message == only(violation("cost#centre", "tags.1.member.key", pattern_rule("TagKey")))
 
 
@@ -248,9 +238,7 @@ def test_max_results_below_the_range_via_raw_http(server: ServerProcess) -> None
 def test_list_tags_max_results_minimum_is_50(server: ServerProcess) -> None:
     body = {"ResourceArn": "arn:aws:sagemaker:us-east-1:123456789012:monitoring-schedule/x", "MaxResults": 49}
     message = validation_message(post(server, "ListTags", body))
-    assert message == only(
-        violation("49", "maxResults", "Member must have value greater than or equal to 50")
-    )
+    assert message == only(violation("49", "maxResults", "Member must have value greater than or equal to 50"))
 
 
 @pytest.mark.parametrize(
@@ -290,9 +278,7 @@ def test_nested_required_members_are_each_reported(server: ServerProcess, name: 
     prefix = "monitoringScheduleConfig.monitoringJobDefinition"
     assert violation(None, f"{prefix}.roleArn", "Member must not be null") in message
     assert (
-        violation(
-            None, f"{prefix}.monitoringResources.clusterConfig.instanceCount", "Member must not be null"
-        )
+        violation(None, f"{prefix}.monitoringResources.clusterConfig.instanceCount", "Member must not be null")
         in message
     )
 
@@ -350,9 +336,7 @@ def test_validation_comes_before_existence(sm: Any) -> None:
 
 
 def _listed(sm: Any, fragment: str) -> list[str]:
-    summaries = sm.list_monitoring_schedules(NameContains=fragment, MaxResults=100)[
-        "MonitoringScheduleSummaries"
-    ]
+    summaries = sm.list_monitoring_schedules(NameContains=fragment, MaxResults=100)["MonitoringScheduleSummaries"]
     return [s["MonitoringScheduleName"] for s in summaries]
 
 
@@ -395,9 +379,9 @@ def test_rejected_create_writes_nothing(sm: Any, name: str, case: str) -> None:
     assert _listed(sm, name) == before == []
     assert sm.list_monitoring_schedules(EndpointName=f"{name}-endpoint")["MonitoringScheduleSummaries"] == []
     # The name stays free: a valid create afterwards succeeds, and carries only its own tags.
-    arn = sm.create_monitoring_schedule(
-        MonitoringScheduleName=name, MonitoringScheduleConfig=hourly_config()
-    )["MonitoringScheduleArn"]
+    arn = sm.create_monitoring_schedule(MonitoringScheduleName=name, MonitoringScheduleConfig=hourly_config())[
+        "MonitoringScheduleArn"
+    ]
     assert sm.list_tags(ResourceArn=arn)["Tags"] == []
 
 

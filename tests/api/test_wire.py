@@ -22,9 +22,7 @@ from tests.server_process import ServerProcess
 
 JSON_11 = "application/x-amz-json-1.1"
 OTHER_ACCOUNT = "210987654321"
-ARN = re.compile(
-    r"arn:aws:sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):(?P<type>[a-z-]+)/(?P<name>.+)"
-)
+ARN = re.compile(r"arn:aws:sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):(?P<type>[a-z-]+)/(?P<name>.+)")
 
 
 def post(
@@ -69,9 +67,9 @@ def sigv4(region: str) -> dict[str, str]:
 
 
 def create_schedule(client: Any, name: str) -> str:
-    return client.create_monitoring_schedule(
-        MonitoringScheduleName=name, MonitoringScheduleConfig=hourly_config()
-    )["MonitoringScheduleArn"]
+    return client.create_monitoring_schedule(MonitoringScheduleName=name, MonitoringScheduleConfig=hourly_config())[
+        "MonitoringScheduleArn"
+    ]
 
 
 def region_of(arn: str) -> str:
@@ -94,9 +92,7 @@ def test_request_id_on_success_and_error_and_unique(server: ServerProcess) -> No
     assert_request_id(ok)
     not_found = post(server, "SageMaker.DescribeMonitoringSchedule", {"MonitoringScheduleName": "no-such-x"})
     assert_aws_error(not_found, "ResourceNotFound")
-    ids = {
-        post(server, "SageMaker.ListMonitoringSchedules", {}).headers["x-amzn-RequestId"] for _ in range(5)
-    }
+    ids = {post(server, "SageMaker.ListMonitoringSchedules", {}).headers["x-amzn-RequestId"] for _ in range(5)}
     assert len(ids) == 5
 
 
@@ -245,9 +241,7 @@ def test_timestamps_are_epoch_seconds_with_milliseconds(server: ServerProcess, s
     before = datetime.now(UTC).timestamp()
     sm.create_monitoring_schedule(MonitoringScheduleName=name, MonitoringScheduleConfig=hourly_config())
     after = datetime.now(UTC).timestamp()
-    raw = orjson.loads(
-        post(server, "SageMaker.DescribeMonitoringSchedule", {"MonitoringScheduleName": name}).content
-    )
+    raw = orjson.loads(post(server, "SageMaker.DescribeMonitoringSchedule", {"MonitoringScheduleName": name}).content)
     for member in ("CreationTime", "LastModifiedTime"):
         value = raw[member]
         assert isinstance(value, int | float) and not isinstance(value, bool)
@@ -260,20 +254,14 @@ def test_timestamps_are_epoch_seconds_with_milliseconds(server: ServerProcess, s
     assert described["CreationTime"].timestamp() == pytest.approx(raw["CreationTime"], abs=1e-6)
 
 
-def test_timestamp_filters_accept_epoch_numbers_and_iso_strings(
-    server: ServerProcess, sm: Any, name: str
-) -> None:
+def test_timestamp_filters_accept_epoch_numbers_and_iso_strings(server: ServerProcess, sm: Any, name: str) -> None:
     sm.create_monitoring_schedule(MonitoringScheduleName=name, MonitoringScheduleConfig=hourly_config())
     created = sm.describe_monitoring_schedule(MonitoringScheduleName=name)["CreationTime"]
     earlier = created.timestamp() - 60
     for value in (earlier, int(earlier), datetime.fromtimestamp(earlier, UTC).isoformat()):
-        response = post(
-            server, "SageMaker.ListMonitoringSchedules", {"NameContains": name, "CreationTimeAfter": value}
-        )
+        response = post(server, "SageMaker.ListMonitoringSchedules", {"NameContains": name, "CreationTimeAfter": value})
         assert response.status_code == 200, response.text
-        names = [
-            s["MonitoringScheduleName"] for s in orjson.loads(response.content)["MonitoringScheduleSummaries"]
-        ]
+        names = [s["MonitoringScheduleName"] for s in orjson.loads(response.content)["MonitoringScheduleSummaries"]]
         assert names == [name]
 
 
@@ -333,9 +321,7 @@ def test_arns_lower_case_the_name_and_describe_keeps_its_case(sm: Any) -> None:
 
 def test_job_definition_arn_lower_cases_the_name(sm: Any) -> None:
     name = f"DQ-Def-{uuid.uuid4().hex[:8].upper()}"
-    arn = sm.create_data_quality_job_definition(**job_definition_request("DataQuality", name))[
-        "JobDefinitionArn"
-    ]
+    arn = sm.create_data_quality_job_definition(**job_definition_request("DataQuality", name))["JobDefinitionArn"]
     match = ARN.fullmatch(arn)
     assert match is not None
     assert (match["account"], match["name"]) == ("123456789012", name.lower())
