@@ -29,6 +29,16 @@ class Settings:
     schedule_activation_seconds: float = field(
         default_factory=lambda: float(_env("SCHEDULE_ACTIVATION_SECONDS", "1"))
     )
+    # How long a new endpoint's model servers have to answer GET /ping before the endpoint is Failed.
+    endpoint_startup_seconds: float = field(
+        default_factory=lambda: float(_env("ENDPOINT_STARTUP_SECONDS", "60"))
+    )
+    # SageMaker gives a model server 60 s to answer an invocation.
+    invocation_timeout_seconds: float = field(
+        default_factory=lambda: float(_env("INVOCATION_TIMEOUT_SECONDS", "60"))
+    )
+    # After a crash, at most this much acknowledged capture can be lost (docs/capture.md).
+    capture_flush_seconds: float = field(default_factory=lambda: float(_env("CAPTURE_FLUSH_SECONDS", "1")))
     # Object storage: empty endpoint means the embedded folder DATA_DIR/s3.
     s3_endpoint_url: str = field(default_factory=lambda: _env("S3_ENDPOINT_URL", ""))
     s3_region: str = field(default_factory=lambda: _env("S3_REGION", "us-east-1"))

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import botocore.session
+import httpx
 import orjson
 from botocore.model import OperationModel, ServiceModel
 from starlette.applications import Starlette
@@ -18,8 +19,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from watchkeeper.api.awsjson import error_response, json_response, new_request_id, region_from_authorization
+from watchkeeper.api.runtime import Runtime, ping
 from watchkeeper.api.sagemaker import OPERATIONS
 from watchkeeper.api.validation import validate_input
+from watchkeeper.capture.writer import CaptureWriter
 from watchkeeper.errors import AwsError, InternalFailure, SerializationError, UnknownOperation
 from watchkeeper.scheduling.scheduler import Scheduler
 from watchkeeper.services.container import Services
@@ -50,9 +53,7 @@ class ControlPlane:
             raise UnknownOperation(f"Operation '{name}' does not exist in the SageMaker API")
         handler = OPERATIONS.get(name)
         if handler is None:
-            raise UnknownOperation(
-                f"Operation '{name}' is not supported by Watchkeeper yet (see docs/api-coverage.md)"
-            )
+            raise UnknownOperation(f"Operation '{name}' is not supported by Watchkeeper yet (see docs/api-coverage.md)")
         return operation, handler
 
     async def handle(self, request: Request) -> Response:
@@ -92,7 +93,13 @@ async def health(_: Request) -> Response:
 def create_app(services: Services, run_scheduler: bool = True) -> Starlette:
     model = botocore.session.get_session().get_service_model("sagemaker")
     control_plane = ControlPlane(services, model)
-    scheduler = Scheduler(services)
+    scheduler = Scheduler(services, ping=ping)
+    capture = CaptureWriter(services.store, flush_interval=services.settings.capture_flush_seconds)
+    http = httpx.AsyncClient(
+        timeout=httpx.Timeout(services.settings.invocation_timeout_seconds, connect=5.0),
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+    )
+    runtime = Runtime(services, capture, http)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -102,11 +109,14 @@ def create_app(services: Services, run_scheduler: bool = True) -> Starlette:
             yield
         finally:
             scheduler.stop()
+            await http.aclose()
+            capture.close()  # every acknowledged capture record reaches storage on a clean shutdown
             services.close()
 
     return Starlette(
         routes=[
             Route("/", control_plane.handle, methods=["POST"]),
+            Route("/endpoints/{name}/invocations", runtime.invoke, methods=["POST"]),
             Route("/healthz", health, methods=["GET"]),
         ],
         lifespan=lifespan,

@@ -28,9 +28,7 @@ def region_from_authorization(authorization: str | None, default: str) -> str:
     return default
 
 
-def json_response(
-    body: dict[str, Any], request_id: str, extra_headers: dict[str, str] | None = None
-) -> Response:
+def json_response(body: dict[str, Any], request_id: str, extra_headers: dict[str, str] | None = None) -> Response:
     headers = {"x-amzn-RequestId": request_id, **(extra_headers or {})}
     return Response(orjson.dumps(body), status_code=200, media_type=CONTENT_TYPE, headers=headers)
 

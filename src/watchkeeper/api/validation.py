@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from datetime import datetime
+import math
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -101,12 +102,17 @@ def _parse_timestamp(value: Any, shape: Shape, path: str) -> float:
         return float(value)
     if isinstance(value, str):
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            # A time without an offset is UTC, as AWS reads it, not the server's local time.
+            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
         except ValueError:
             try:
-                return float(value)
+                number = float(value)
             except ValueError:
                 pass
+            else:
+                if math.isfinite(number):  # "nan" and "inf" parse as floats but are not times
+                    return number
     raise _type_error(shape, value, path)
 
 
@@ -134,8 +140,7 @@ def _check(shape: Shape, value: Any, path: str, out: _Collector) -> Any:
             child = f"{path}.{coral_name(name)}" if path else coral_name(name)
             if member is None:
                 out.messages.append(
-                    f"Member '{name}' at '{child}' failed to satisfy constraint: "
-                    f"not a known member of {shape.name}"
+                    f"Member '{name}' at '{child}' failed to satisfy constraint: not a known member of {shape.name}"
                 )
                 continue
             if item is None:
@@ -153,9 +158,7 @@ def _check(shape: Shape, value: Any, path: str, out: _Collector) -> Any:
         if not isinstance(value, list):
             raise _type_error(shape, value, path)
         _check_bounds(shape, value, len(value), path, out)
-        return [
-            _check(shape.member, item, f"{path}.{i}.member", out) for i, item in enumerate(value, start=1)
-        ]
+        return [_check(shape.member, item, f"{path}.{i}.member", out) for i, item in enumerate(value, start=1)]
     if kind == "map":
         assert isinstance(shape, MapShape)
         if not isinstance(value, dict):

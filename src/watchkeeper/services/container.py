@@ -6,12 +6,20 @@ from dataclasses import dataclass
 
 from watchkeeper.clock import Clock, SystemClock
 from watchkeeper.config import Settings
+from watchkeeper.services.endpoints import EndpointService
 from watchkeeper.services.executions import ExecutionService
 from watchkeeper.services.job_definitions import JobDefinitionService
 from watchkeeper.services.schedules import ScheduleService
 from watchkeeper.services.tags import TagService
+from watchkeeper.storage import ObjectStore, open_store
 from watchkeeper.store import Database
-from watchkeeper.store.tables import job_definitions, monitoring_schedules
+from watchkeeper.store.tables import (
+    endpoint_configs,
+    endpoints,
+    job_definitions,
+    models,
+    monitoring_schedules,
+)
 
 
 @dataclass
@@ -23,6 +31,8 @@ class Services:
     job_definitions: JobDefinitionService
     schedules: ScheduleService
     executions: ExecutionService
+    endpoints: EndpointService
+    store: ObjectStore
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
@@ -31,7 +41,7 @@ class Services:
         settings.object_root.mkdir(parents=True, exist_ok=True)
         db = Database(settings.effective_database_url)
         db.migrate()
-        tags = TagService(db, [monitoring_schedules, job_definitions])
+        tags = TagService(db, [monitoring_schedules, job_definitions, models, endpoint_configs, endpoints])
         definitions = JobDefinitionService(db, clock, settings, tags)
         return cls(
             settings=settings,
@@ -41,6 +51,8 @@ class Services:
             job_definitions=definitions,
             schedules=ScheduleService(db, clock, settings, definitions, tags),
             executions=ExecutionService(db),
+            endpoints=EndpointService(db, clock, settings, tags),
+            store=open_store(settings),
         )
 
     def close(self) -> None:

@@ -45,9 +45,7 @@ class ExecutionService:
         if params.get("StatusEquals"):
             conditions.append(t.c.status == params["StatusEquals"])
         if params.get("MonitoringJobDefinitionName"):
-            conditions.append(
-                func.lower(t.c.job_definition_name) == params["MonitoringJobDefinitionName"].lower()
-            )
+            conditions.append(func.lower(t.c.job_definition_name) == params["MonitoringJobDefinitionName"].lower())
         if params.get("MonitoringTypeEquals"):
             conditions.append(t.c.monitoring_type == params["MonitoringTypeEquals"])
         conditions += time_filters(

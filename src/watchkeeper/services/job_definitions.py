@@ -34,8 +34,7 @@ def _check_single_input(kind: MonitoringType, body: dict[str, Any]) -> None:
     given = [k for k in ("EndpointInput", "BatchTransformInput") if k in job_input]
     if len(given) != 1:
         raise ValidationError(
-            f"{kind.name}JobInput must contain exactly one of EndpointInput or BatchTransformInput; "
-            f"found {len(given)}"
+            f"{kind.name}JobInput must contain exactly one of EndpointInput or BatchTransformInput; found {len(given)}"
         )
 
 
@@ -55,9 +54,7 @@ class JobDefinitionService:
         try:
             with self.db.write() as conn:
                 scope = and_(job_definitions.c.account == ctx.account, job_definitions.c.region == ctx.region)
-                count = conn.execute(
-                    select(func.count()).select_from(job_definitions).where(scope)
-                ).scalar_one()
+                count = conn.execute(select(func.count()).select_from(job_definitions).where(scope)).scalar_one()
                 if count >= self.settings.max_job_definitions:
                     raise ResourceLimitExceeded(
                         f"The account-level service limit 'Total number of monitoring job definitions' is "
@@ -124,8 +121,7 @@ class JobDefinitionService:
             )
             if users:
                 raise ResourceInUse(
-                    f"Job definition {row.name} is used by monitoring schedule(s) {', '.join(users)}; "
-                    "delete them first"
+                    f"Job definition {row.name} is used by monitoring schedule(s) {', '.join(users)}; delete them first"
                 )
             conn.execute(delete(job_definitions).where(job_definitions.c.id == row.id))
             self.tags.drop_all(conn, row.arn)

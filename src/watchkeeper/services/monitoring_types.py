@@ -32,6 +32,4 @@ def monitoring_type(name: str) -> MonitoringType:
     try:
         return BY_NAME[name]
     except KeyError:
-        raise ValidationError(
-            f"Invalid MonitoringType '{name}': must be one of {', '.join(BY_NAME)}"
-        ) from None
+        raise ValidationError(f"Invalid MonitoringType '{name}': must be one of {', '.join(BY_NAME)}") from None

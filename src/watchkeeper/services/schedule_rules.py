@@ -62,13 +62,10 @@ def _check_analysis_window(schedule_config: dict[str, Any], spec: ScheduleSpec) 
     start_s = parse_offset(start, "DataAnalysisStartTime")
     end_s = parse_offset(end, "DataAnalysisEndTime")
     if start_s >= end_s:
-        raise ValidationError(
-            f"DataAnalysisStartTime '{start}' must be earlier than DataAnalysisEndTime '{end}'"
-        )
+        raise ValidationError(f"DataAnalysisStartTime '{start}' must be earlier than DataAnalysisEndTime '{end}'")
     if end_s - start_s > MAX_ONE_TIME_WINDOW_SECONDS:
         raise ValidationError(
-            f"The window from DataAnalysisStartTime '{start}' to DataAnalysisEndTime '{end}' is longer "
-            "than 24 hours"
+            f"The window from DataAnalysisStartTime '{start}' to DataAnalysisEndTime '{end}' is longer than 24 hours"
         )
 
 

@@ -91,20 +91,14 @@ class ScheduleService:
 
     # --- operations -------------------------------------------------------------------------------
 
-    def create(
-        self, ctx: RequestContext, name: str, config: dict[str, Any], tags: list[dict[str, Any]]
-    ) -> str:
+    def create(self, ctx: RequestContext, name: str, config: dict[str, Any], tags: list[dict[str, Any]]) -> str:
         arn = ctx.arn("monitoring-schedule", name)
         now = self.clock.now()
         try:
             with self.db.write() as conn:
                 derived = self._resolve(conn, ctx, config)
-                scope = and_(
-                    monitoring_schedules.c.account == ctx.account, monitoring_schedules.c.region == ctx.region
-                )
-                count = conn.execute(
-                    select(func.count()).select_from(monitoring_schedules).where(scope)
-                ).scalar_one()
+                scope = and_(monitoring_schedules.c.account == ctx.account, monitoring_schedules.c.region == ctx.region)
+                count = conn.execute(select(func.count()).select_from(monitoring_schedules).where(scope)).scalar_one()
                 if count >= self.settings.max_monitoring_schedules:
                     raise ResourceLimitExceeded(
                         "The account-level service limit 'Total number of monitoring schedules' is "
@@ -239,9 +233,7 @@ class ScheduleService:
         if params.get("StatusEquals"):
             conditions.append(t.c.status == params["StatusEquals"])
         if params.get("MonitoringJobDefinitionName"):
-            conditions.append(
-                func.lower(t.c.job_definition_name) == params["MonitoringJobDefinitionName"].lower()
-            )
+            conditions.append(func.lower(t.c.job_definition_name) == params["MonitoringJobDefinitionName"].lower())
         if params.get("MonitoringTypeEquals"):
             conditions.append(t.c.monitoring_type == params["MonitoringTypeEquals"])
         conditions += name_contains(t.c.name, params.get("NameContains"))

@@ -32,28 +32,21 @@ class TagService:
 
     def put(self, conn: Connection, arn: str, new_tags: list[dict[str, Any]]) -> None:
         """Insert or overwrite; called inside the transaction that creates the resource too."""
-        existing = {
-            row.key: row.position for row in conn.execute(select(tags).where(tags.c.resource_arn == arn))
-        }
+        existing = {row.key: row.position for row in conn.execute(select(tags).where(tags.c.resource_arn == arn))}
         next_position = max(existing.values(), default=-1) + 1
         keys = {t["Key"] for t in new_tags}
         if len(existing.keys() | keys) > MAX_TAGS_PER_RESOURCE:
             raise ValidationError(
-                f"Resource {arn} would have {len(existing.keys() | keys)} tags; "
-                f"the limit is {MAX_TAGS_PER_RESOURCE}"
+                f"Resource {arn} would have {len(existing.keys() | keys)} tags; the limit is {MAX_TAGS_PER_RESOURCE}"
             )
         for tag in new_tags:
             value = tag.get("Value", "")
             if tag["Key"] in existing:
                 conn.execute(
-                    update(tags)
-                    .where(tags.c.resource_arn == arn, tags.c.key == tag["Key"])
-                    .values(value=value)
+                    update(tags).where(tags.c.resource_arn == arn, tags.c.key == tag["Key"]).values(value=value)
                 )
             else:
-                conn.execute(
-                    insert(tags).values(resource_arn=arn, key=tag["Key"], value=value, position=next_position)
-                )
+                conn.execute(insert(tags).values(resource_arn=arn, key=tag["Key"], value=value, position=next_position))
                 existing[tag["Key"]] = next_position
                 next_position += 1
 

@@ -77,3 +77,54 @@ tags = Table(
     Column("value", String(256), nullable=False),
     Column("position", Integer, nullable=False),
 )
+
+models = Table(
+    "models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(63), nullable=False),
+    Column("name_key", String(63), nullable=False),
+    Column("arn", String(256), nullable=False),
+    Column("creation_time", Float, nullable=False),
+    Column("body", Text, nullable=False),
+    UniqueConstraint("account", "region", "name_key", name="uq_model_name"),
+)
+
+endpoint_configs = Table(
+    "endpoint_configs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(63), nullable=False),
+    Column("name_key", String(63), nullable=False),
+    Column("arn", String(256), nullable=False),
+    Column("creation_time", Float, nullable=False),
+    Column("body", Text, nullable=False),
+    UniqueConstraint("account", "region", "name_key", name="uq_endpoint_config_name"),
+)
+
+endpoints = Table(
+    "endpoints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(63), nullable=False),
+    Column("name_key", String(63), nullable=False),
+    Column("arn", String(256), nullable=False),
+    Column("config_name", String(63), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("failure_reason", Text),
+    Column("creation_time", Float, nullable=False),
+    Column("last_modified_time", Float, nullable=False),
+    # What is deployed: the endpoint config and each variant's model server, frozen at create/update time
+    # as SageMaker deploys a snapshot (deleting the config or model later does not change a live endpoint).
+    Column("deployment", Text, nullable=False),
+    # While Creating/Updating: the deployment being brought up, and when to give up on its /ping.
+    Column("pending_deployment", Text),
+    Column("deadline", Float),
+    UniqueConstraint("account", "region", "name_key", name="uq_endpoint_name"),
+)

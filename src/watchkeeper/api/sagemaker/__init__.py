@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from watchkeeper.api.sagemaker import executions, job_definitions, schedules, tags
+from watchkeeper.api.sagemaker import endpoints, executions, job_definitions, schedules, tags
 from watchkeeper.api.sagemaker.types import Handler
 
 OPERATIONS: dict[str, Handler] = {
@@ -10,4 +10,5 @@ OPERATIONS: dict[str, Handler] = {
     **job_definitions.OPERATIONS,
     **executions.OPERATIONS,
     **tags.OPERATIONS,
+    **endpoints.OPERATIONS,
 }

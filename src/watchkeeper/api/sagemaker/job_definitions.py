@@ -32,6 +32,4 @@ def _operations(kind: MonitoringType) -> dict[str, Handler]:
     }
 
 
-OPERATIONS: dict[str, Handler] = {
-    name: op for kind in BY_NAME.values() for name, op in _operations(kind).items()
-}
+OPERATIONS: dict[str, Handler] = {name: op for kind in BY_NAME.values() for name, op in _operations(kind).items()}

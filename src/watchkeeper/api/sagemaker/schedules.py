@@ -10,9 +10,7 @@ from watchkeeper.services.context import RequestContext
 
 
 def create(s: Services, ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    arn = s.schedules.create(
-        ctx, p["MonitoringScheduleName"], p["MonitoringScheduleConfig"], p.get("Tags", [])
-    )
+    arn = s.schedules.create(ctx, p["MonitoringScheduleName"], p["MonitoringScheduleConfig"], p.get("Tags", []))
     return {"MonitoringScheduleArn": arn}
 
 
@@ -22,9 +20,7 @@ def describe(s: Services, ctx: RequestContext, p: dict[str, Any]) -> dict[str, A
 
 def update(s: Services, ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     return {
-        "MonitoringScheduleArn": s.schedules.update(
-            ctx, p["MonitoringScheduleName"], p["MonitoringScheduleConfig"]
-        )
+        "MonitoringScheduleArn": s.schedules.update(ctx, p["MonitoringScheduleName"], p["MonitoringScheduleConfig"])
     }
 
 

@@ -1,0 +1,186 @@
+"""sagemaker-runtime InvokeEndpoint (REST-JSON): forward to the variant's model server, answer, capture.
+
+Errors are shaped as botocore's rest-json parser reads them: `x-amzn-ErrorType` header and a body with
+`message` (+ ModelError's `OriginalStatusCode`, `OriginalMessage`, `LogStreamArn`).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from typing import Any
+
+import httpx
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from watchkeeper.api.awsjson import new_request_id, region_from_authorization
+from watchkeeper.capture.records import CaptureConfig
+from watchkeeper.capture.writer import CaptureWriter
+from watchkeeper.services.container import Services
+from watchkeeper.services.context import RequestContext
+from watchkeeper.services.endpoints import IN_SERVICE, UPDATING, Deployment, Variant
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 6 * 1024 * 1024  # SageMaker's real-time payload limit
+FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "x-amzn-sagemaker-custom-attributes")
+
+
+class RuntimeError_(Exception):
+    def __init__(self, code: str, status: int, message: str, **fields: Any) -> None:
+        super().__init__(message)
+        self.code, self.status, self.message, self.fields = code, status, message, fields
+
+    def response(self, request_id: str) -> Response:
+        body = {"message": self.message, **self.fields}
+        return Response(
+            orjson.dumps(body),
+            status_code=self.status,
+            media_type="application/json",
+            headers={"x-amzn-RequestId": request_id, "x-amzn-ErrorType": self.code},
+        )
+
+
+def _validation(message: str) -> RuntimeError_:
+    return RuntimeError_("ValidationError", 400, message)
+
+
+def choose_variant(deployment: Deployment, target: str | None, draw: float) -> Variant:
+    """TargetVariant if given, else weighted by CurrentWeight (draw is uniform in [0, 1))."""
+    if target:
+        for variant in deployment.variants:
+            if variant.name.lower() == target.lower():
+                return variant
+        raise _validation(f"The variant {target} does not exist for this endpoint.")
+    total = sum(v.weight for v in deployment.variants)
+    if total <= 0:
+        raise _validation("Every production variant of this endpoint has weight 0; name one with TargetVariant.")
+    point = draw * total
+    for variant in deployment.variants:
+        point -= variant.weight
+        if point < 0:
+            return variant
+    return deployment.variants[-1]
+
+
+class Runtime:
+    def __init__(self, services: Services, capture: CaptureWriter, http: httpx.AsyncClient) -> None:
+        self.services = services
+        self.capture = capture
+        self.http = http
+        self._capture_configs: dict[tuple[int, float], CaptureConfig | None] = {}
+
+    def _capture_config(self, row: Any, deployment: Deployment) -> CaptureConfig | None:
+        key = (row.id, row.last_modified_time)
+        if key not in self._capture_configs:
+            raw = deployment.data_capture
+            self._capture_configs[key] = CaptureConfig.from_data_capture_config(raw) if raw else None
+        return self._capture_configs[key]
+
+    async def invoke(self, request: Request) -> Response:
+        request_id = new_request_id()
+        try:
+            return await self._invoke(request, request_id)
+        except RuntimeError_ as error:
+            return error.response(request_id)
+        except Exception:
+            log.exception("invocation %s failed", request_id)
+            return RuntimeError_("InternalFailure", 500, "Internal server error").response(request_id)
+
+    async def _invoke(self, request: Request, request_id: str) -> Response:
+        settings = self.services.settings
+        ctx = RequestContext(
+            settings.account_id,
+            region_from_authorization(request.headers.get("authorization"), settings.default_region),
+        )
+        name = request.path_params["name"]
+        declared = int(request.headers.get("content-length") or 0)
+        if declared > MAX_BODY_BYTES:
+            raise _validation(f"Request body of {declared} bytes exceeds the limit of {MAX_BODY_BYTES} bytes.")
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            raise _validation(f"Request body of {len(body)} bytes exceeds the limit of {MAX_BODY_BYTES} bytes.")
+        try:
+            row = self.services.endpoints.find(ctx, name)
+        except Exception:
+            raise _validation(f"Endpoint {name} of account {ctx.account} not found.") from None
+        if row.status not in (IN_SERVICE, UPDATING):
+            raise _validation(f"Endpoint {name} is {row.status}; it takes invocations when InService.")
+        deployment = Deployment.from_json(row.deployment)
+        variant = choose_variant(deployment, request.headers.get("x-amzn-sagemaker-target-variant"), random.random())
+        if not variant.upstream_url:
+            raise _validation(
+                f"Endpoint {name} variant {variant.name} has no model server: its model sets no "
+                "WATCHKEEPER_UPSTREAM_URL (such an endpoint only says where captured traffic lives)."
+            )
+        headers = {k: v for k, v in request.headers.items() if k in FORWARDED_REQUEST_HEADERS}
+        upstream = await self._forward(ctx, name, variant, body, headers)
+
+        content_type = upstream.headers.get("content-type", "application/octet-stream")
+        config = self._capture_config(row, deployment)
+        if config is not None and self.capture.sample(config):
+            self.capture.capture(
+                config,
+                row.name,
+                variant.name,
+                input_body=body,
+                input_content_type=request.headers.get("content-type", "application/octet-stream"),
+                output_body=upstream.content,
+                output_content_type=content_type,
+                inference_id=request.headers.get("x-amzn-sagemaker-inference-id"),
+                custom_attributes=request.headers.get("x-amzn-sagemaker-custom-attributes"),
+            )
+        out_headers = {"x-amzn-RequestId": request_id, "x-Amzn-Invoked-Production-Variant": variant.name}
+        if attributes := upstream.headers.get("x-amzn-sagemaker-custom-attributes"):
+            out_headers["X-Amzn-SageMaker-Custom-Attributes"] = attributes
+        return Response(upstream.content, status_code=200, media_type=content_type, headers=out_headers)
+
+    async def _forward(
+        self, ctx: RequestContext, name: str, variant: Variant, body: bytes, headers: dict[str, str]
+    ) -> httpx.Response:
+        log_stream = f"arn:aws:logs:{ctx.region}:{ctx.account}:log-group:/aws/sagemaker/Endpoints/{name}"
+        try:
+            upstream = await self.http.post(f"{variant.upstream_url}/invocations", content=body, headers=headers)
+        except httpx.TimeoutException:
+            raise RuntimeError_(
+                "ModelError",
+                424,
+                f'Received server error (0) from primary with message "Your invocation timed out while waiting '
+                f'for a response from container primary of variant {variant.name}."',
+                OriginalStatusCode=0,
+                OriginalMessage="timeout",
+                LogStreamArn=log_stream,
+            ) from None
+        except httpx.HTTPError as exc:
+            raise RuntimeError_(
+                "ModelError",
+                424,
+                f'Received server error (0) from primary with message "Could not reach the model server of '
+                f'variant {variant.name} at {variant.upstream_url}: {exc.__class__.__name__}"',
+                OriginalStatusCode=0,
+                OriginalMessage=str(exc)[:1024],
+                LogStreamArn=log_stream,
+            ) from None
+        if upstream.status_code >= 400:
+            kind = "client" if upstream.status_code < 500 else "server"
+            original = upstream.text[:1024]
+            raise RuntimeError_(
+                "ModelError",
+                424,
+                f'Received {kind} error ({upstream.status_code}) from primary with message "{original}". '
+                f"See {log_stream} for more information.",
+                OriginalStatusCode=upstream.status_code,
+                OriginalMessage=original,
+                LogStreamArn=log_stream,
+            )
+        return upstream
+
+
+def ping(url: str) -> bool:
+    """GET <model server>/ping answers 200 when it is ready (SageMaker's container contract)."""
+    try:
+        return httpx.get(f"{url}/ping", timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False

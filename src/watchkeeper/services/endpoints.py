@@ -1,0 +1,353 @@
+"""Models, endpoint configs and endpoints: what InvokeEndpoint routes to and where its capture goes.
+
+A model names the user's inference server in `PrimaryContainer.Environment["WATCHKEEPER_UPSTREAM_URL"]`
+(SageMaker's container contract: `POST /invocations`, `GET /ping`). A model without one gives an endpoint
+that serves no traffic but still says where its capture lives.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from watchkeeper.clock import Clock, millis
+from watchkeeper.config import Settings
+from watchkeeper.errors import ValidationError
+from watchkeeper.services.context import RequestContext
+from watchkeeper.services.listing import name_contains, paginate, time_filters
+from watchkeeper.services.named_resources import NamedResources
+from watchkeeper.services.tags import TagService
+from watchkeeper.store import Database
+from watchkeeper.store.tables import endpoint_configs, endpoints, models
+
+log = logging.getLogger(__name__)
+
+UPSTREAM_ENV = "WATCHKEEPER_UPSTREAM_URL"
+CREATING, UPDATING, IN_SERVICE, FAILED = "Creating", "Updating", "InService", "Failed"
+
+# Answers GET <upstream>/ping with True when the model server is healthy.
+Pinger = Callable[[str], bool]
+
+
+def upstream_of(model_body: dict[str, Any]) -> str | None:
+    containers = [model_body["PrimaryContainer"]] if model_body.get("PrimaryContainer") else []
+    containers += model_body.get("Containers") or []
+    for container in containers:
+        url = (container.get("Environment") or {}).get(UPSTREAM_ENV)
+        if url:
+            return str(url).rstrip("/")
+    return None
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    model_name: str
+    weight: float
+    instance_count: int
+    image: str | None
+    upstream_url: str | None
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What an endpoint serves: frozen from its config and models when created or updated."""
+
+    config_name: str
+    variants: tuple[Variant, ...]
+    data_capture: dict[str, Any] | None
+
+    def to_json(self) -> str:
+        return orjson.dumps(
+            {
+                "config_name": self.config_name,
+                "variants": [v.__dict__ for v in self.variants],
+                "data_capture": self.data_capture,
+            }
+        ).decode()
+
+    @classmethod
+    def from_json(cls, text: str) -> Deployment:
+        raw = orjson.loads(text)
+        return cls(
+            config_name=raw["config_name"],
+            variants=tuple(Variant(**v) for v in raw["variants"]),
+            data_capture=raw["data_capture"],
+        )
+
+
+class EndpointService:
+    def __init__(self, db: Database, clock: Clock, settings: Settings, tags: TagService) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.tags = tags
+        self.models = NamedResources(db, clock, tags, models, arn_type="model", noun="model", member="Model")
+        self.configs = NamedResources(
+            db,
+            clock,
+            tags,
+            endpoint_configs,
+            arn_type="endpoint-config",
+            noun="endpoint configuration",
+            member="EndpointConfig",
+        )
+
+    # --- models and configs ----------------------------------------------------------------------
+
+    def create_model(self, ctx: RequestContext, params: dict[str, Any]) -> str:
+        body = {k: v for k, v in params.items() if k not in ("ModelName", "Tags")}
+        if not body.get("PrimaryContainer") and not body.get("Containers"):
+            raise ValidationError("CreateModel needs PrimaryContainer or Containers")
+        with self.db.write() as conn:
+            arn = self.models.insert(conn, ctx, params["ModelName"], body)
+            self.tags.put(conn, arn, params.get("Tags", []))
+        return arn
+
+    def create_endpoint_config(self, ctx: RequestContext, params: dict[str, Any]) -> str:
+        body = {k: v for k, v in params.items() if k not in ("EndpointConfigName", "Tags")}
+        names = [v["VariantName"].lower() for v in body["ProductionVariants"]]
+        if len(set(names)) != len(names):
+            raise ValidationError("ProductionVariants must have unique VariantName values")
+        with self.db.write() as conn:
+            for variant in body["ProductionVariants"]:
+                if "ModelName" not in variant:
+                    raise ValidationError(f"Production variant {variant['VariantName']} names no ModelName")
+                self.models.find(conn, ctx, variant["ModelName"])
+            arn = self.configs.insert(conn, ctx, params["EndpointConfigName"], body)
+            self.tags.put(conn, arn, params.get("Tags", []))
+        return arn
+
+    # --- endpoints -------------------------------------------------------------------------------
+
+    def _deployment(self, conn: Any, ctx: RequestContext, config_name: str) -> Deployment:
+        config_row = self.configs.find(conn, ctx, config_name)
+        config = orjson.loads(config_row.body)
+        variants = []
+        for variant in config["ProductionVariants"]:
+            model = orjson.loads(self.models.find(conn, ctx, variant["ModelName"]).body)
+            primary = model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]
+            variants.append(
+                Variant(
+                    name=variant["VariantName"],
+                    model_name=variant["ModelName"],
+                    weight=float(variant.get("InitialVariantWeight", 1.0)),
+                    instance_count=int(variant.get("InitialInstanceCount", 1)),
+                    image=primary.get("Image"),
+                    upstream_url=upstream_of(model),
+                )
+            )
+        return Deployment(config_row.name, tuple(variants), config.get("DataCaptureConfig"))
+
+    def _find(self, conn: Any, ctx: RequestContext, name: str) -> Row[Any]:
+        row = conn.execute(
+            select(endpoints).where(
+                endpoints.c.account == ctx.account,
+                endpoints.c.region == ctx.region,
+                endpoints.c.name_key == name.lower(),
+            )
+        ).first()
+        if row is None:
+            raise ValidationError(f'Could not find endpoint "{ctx.arn("endpoint", name)}".')
+        return row
+
+    def find(self, ctx: RequestContext, name: str) -> Row[Any]:
+        with self.db.read() as conn:
+            return self._find(conn, ctx, name)
+
+    def create(self, ctx: RequestContext, params: dict[str, Any]) -> str:
+        name = params["EndpointName"]
+        arn = ctx.arn("endpoint", name)
+        now = self.clock.now()
+        try:
+            with self.db.write() as conn:
+                deployment = self._deployment(conn, ctx, params["EndpointConfigName"])
+                conn.execute(
+                    insert(endpoints).values(
+                        account=ctx.account,
+                        region=ctx.region,
+                        name=name,
+                        name_key=name.lower(),
+                        arn=arn,
+                        config_name=deployment.config_name,
+                        status=CREATING,
+                        creation_time=millis(now),
+                        last_modified_time=millis(now),
+                        deployment=deployment.to_json(),
+                        pending_deployment=deployment.to_json(),
+                        deadline=now + self.settings.endpoint_startup_seconds,
+                    )
+                )
+                self.tags.put(conn, arn, params.get("Tags", []))
+        except IntegrityError:
+            raise ValidationError(f'Cannot create already existing endpoint "{arn}".') from None
+        return arn
+
+    def update(self, ctx: RequestContext, params: dict[str, Any]) -> str:
+        now = self.clock.now()
+        with self.db.write() as conn:
+            row = self._find(conn, ctx, params["EndpointName"])
+            if row.status != IN_SERVICE:
+                raise ValidationError(f'Cannot update in-progress endpoint "{row.arn}".')
+            new = self._deployment(conn, ctx, params["EndpointConfigName"])
+            if params.get("RetainAllVariantProperties"):
+                new = _retain(Deployment.from_json(row.deployment), new, params)
+            conn.execute(
+                update(endpoints)
+                .where(endpoints.c.id == row.id)
+                .values(
+                    status=UPDATING,
+                    failure_reason=None,
+                    last_modified_time=millis(now),
+                    pending_deployment=new.to_json(),
+                    deadline=now + self.settings.endpoint_startup_seconds,
+                )
+            )
+        return row.arn
+
+    def delete(self, ctx: RequestContext, name: str) -> None:
+        with self.db.write() as conn:
+            row = self._find(conn, ctx, name)
+            conn.execute(delete(endpoints).where(endpoints.c.id == row.id))
+            self.tags.drop_all(conn, row.arn)
+
+    def describe(self, ctx: RequestContext, name: str) -> dict[str, Any]:
+        row = self.find(ctx, name)
+        deployment = Deployment.from_json(row.deployment)
+        result: dict[str, Any] = {
+            "EndpointName": row.name,
+            "EndpointArn": row.arn,
+            "EndpointConfigName": row.config_name,
+            "EndpointStatus": row.status,
+            "CreationTime": row.creation_time,
+            "LastModifiedTime": row.last_modified_time,
+            "ProductionVariants": [_variant_summary(v, row.creation_time) for v in deployment.variants],
+        }
+        if deployment.data_capture:
+            result["DataCaptureConfig"] = _capture_summary(deployment.data_capture)
+        if row.failure_reason:
+            result["FailureReason"] = row.failure_reason
+        return result
+
+    def list(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        t = endpoints
+        conditions = [t.c.account == ctx.account, t.c.region == ctx.region]
+        if params.get("StatusEquals"):
+            conditions.append(t.c.status == params["StatusEquals"])
+        conditions += name_contains(t.c.name, params.get("NameContains"))
+        conditions += time_filters(
+            params, {"CreationTime": t.c.creation_time, "LastModifiedTime": t.c.last_modified_time}
+        )
+        with self.db.read() as conn:
+            page = paginate(
+                conn,
+                select(t).where(*conditions),
+                params,
+                {"Name": t.c.name, "CreationTime": t.c.creation_time, "Status": t.c.status},
+                t.c.id,
+            )
+        result: dict[str, Any] = {
+            "Endpoints": [
+                {
+                    "EndpointName": r.name,
+                    "EndpointArn": r.arn,
+                    "CreationTime": r.creation_time,
+                    "LastModifiedTime": r.last_modified_time,
+                    "EndpointStatus": r.status,
+                }
+                for r in page.rows
+            ]
+        }
+        if page.next_token:
+            result["NextToken"] = page.next_token
+        return result
+
+    def advance(self, ping: Pinger) -> int:
+        """Creating/Updating → InService once every model server answers /ping; Failed after the deadline."""
+        with self.db.read() as conn:
+            waiting = conn.execute(select(endpoints).where(endpoints.c.status.in_([CREATING, UPDATING]))).all()
+        changed = 0
+        now = self.clock.now()
+        for row in waiting:
+            pending = Deployment.from_json(row.pending_deployment)
+            unhealthy = [v for v in pending.variants if v.upstream_url and not ping(v.upstream_url)]
+            if not unhealthy:
+                values: dict[str, Any] = {
+                    "status": IN_SERVICE,
+                    "deployment": row.pending_deployment,
+                    "config_name": pending.config_name,
+                }
+            elif now >= row.deadline:
+                variant = unhealthy[0]
+                reason = (
+                    f"The primary container for production variant {variant.name} did not pass the ping health "
+                    f"check: {variant.upstream_url}/ping did not answer 200 within "
+                    f"{self.settings.endpoint_startup_seconds:g} seconds."
+                )
+                # A failed update rolls back to what was serving (as SageMaker does); a failed create is Failed.
+                values = {
+                    "status": FAILED if row.status == CREATING else IN_SERVICE,
+                    "failure_reason": reason,
+                }
+            else:
+                continue
+            with self.db.write() as conn:
+                result = conn.execute(
+                    update(endpoints)
+                    .where(endpoints.c.id == row.id, endpoints.c.status == row.status)
+                    .values(pending_deployment=None, deadline=None, last_modified_time=millis(now), **values)
+                )
+                changed += result.rowcount
+        return changed
+
+    def count(self) -> int:
+        with self.db.read() as conn:
+            return conn.execute(select(func.count()).select_from(endpoints)).scalar_one()
+
+
+def _retain(old: Deployment, new: Deployment, params: dict[str, Any]) -> Deployment:
+    """RetainAllVariantProperties: keep weights and counts; keep capture unless DataCaptureConfig is excluded."""
+    excluded = {p["VariantPropertyType"] for p in params.get("ExcludeRetainedVariantProperties") or []}
+    previous = {v.name.lower(): v for v in old.variants}
+    variants = []
+    for variant in new.variants:
+        before = previous.get(variant.name.lower())
+        if before is not None:
+            weight = variant.weight if "DesiredWeight" in excluded else before.weight
+            count = variant.instance_count if "DesiredInstanceCount" in excluded else before.instance_count
+            variant = Variant(variant.name, variant.model_name, weight, count, variant.image, variant.upstream_url)
+        variants.append(variant)
+    capture = new.data_capture if "DataCaptureConfig" in excluded else old.data_capture
+    return Deployment(new.config_name, tuple(variants), capture)
+
+
+def _variant_summary(variant: Variant, deployed_at: float) -> dict[str, Any]:
+    summary: dict[str, Any] = {
+        "VariantName": variant.name,
+        "CurrentWeight": variant.weight,
+        "DesiredWeight": variant.weight,
+        "CurrentInstanceCount": variant.instance_count,
+        "DesiredInstanceCount": variant.instance_count,
+    }
+    if variant.image:
+        summary["DeployedImages"] = [
+            {"SpecifiedImage": variant.image, "ResolvedImage": variant.image, "ResolutionTime": deployed_at}
+        ]
+    return summary
+
+
+def _capture_summary(config: dict[str, Any]) -> dict[str, Any]:
+    enabled = bool(config.get("EnableCapture", True))
+    return {
+        "EnableCapture": enabled,
+        "CaptureStatus": "Started" if enabled else "Stopped",
+        "CurrentSamplingPercentage": config.get("InitialSamplingPercentage", 100),
+        "DestinationS3Uri": config["DestinationS3Uri"],
+        "KmsKeyId": config.get("KmsKeyId", ""),
+    }
