@@ -199,6 +199,8 @@ def test_empty_body_is_an_empty_request(server: ServerProcess) -> None:
         ("SageMaker.ListMonitoringSchedules", {"NameContains": 7}, "nameContains"),
         ("SageMaker.ListMonitoringSchedules", {"CreationTimeAfter": "yesterday"}, "creationTimeAfter"),
         ("SageMaker.ListMonitoringSchedules", {"CreationTimeAfter": [1]}, "creationTimeAfter"),
+        ("SageMaker.ListMonitoringSchedules", {"CreationTimeAfter": "nan"}, "creationTimeAfter"),
+        ("SageMaker.ListMonitoringSchedules", {"LastModifiedTimeBefore": "-inf"}, "lastModifiedTimeBefore"),
         ("SageMaker.DescribeMonitoringSchedule", {"MonitoringScheduleName": ["a"]}, "monitoringScheduleName"),
         (
             "SageMaker.CreateMonitoringSchedule",
@@ -329,9 +331,9 @@ def test_job_definition_arn_lower_cases_the_name(sm: Any) -> None:
 
 @pytest.fixture(scope="module")
 def other_account_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = ServerProcess(
-        tmp_path_factory.mktemp("other-account"), env={"WATCHKEEPER_ACCOUNT_ID": OTHER_ACCOUNT}
-    ).start()
+    # A local time zone far from UTC too, so that times without an offset show how they are read.
+    env = {"WATCHKEEPER_ACCOUNT_ID": OTHER_ACCOUNT, "TZ": "Asia/Kolkata"}
+    process = ServerProcess(tmp_path_factory.mktemp("other-account"), env=env).start()
     yield process
     process.stop()
 
@@ -342,3 +344,23 @@ def test_account_id_is_configurable(other_account_server: ServerProcess, name: s
     assert arn == f"arn:aws:sagemaker:us-east-1:{OTHER_ACCOUNT}:monitoring-schedule/{name}"
     tags = client.list_tags(ResourceArn=arn)["Tags"]
     assert tags == []
+
+
+def test_iso_times_without_an_offset_are_utc(other_account_server: ServerProcess, name: str) -> None:
+    client = other_account_server.client()
+    create_schedule(client, name)
+    created = client.describe_monitoring_schedule(MonitoringScheduleName=name)["CreationTime"].timestamp()
+
+    def listed(after: float) -> list[str]:
+        naive = datetime.fromtimestamp(after, UTC).replace(tzinfo=None).isoformat()
+        response = post(
+            other_account_server,
+            "SageMaker.ListMonitoringSchedules",
+            {"NameContains": name, "CreationTimeAfter": naive},
+        )
+        assert response.status_code == 200, response.text
+        return [s["MonitoringScheduleName"] for s in orjson.loads(response.content)["MonitoringScheduleSummaries"]]
+
+    # Read as local time (UTC+5:30) both would list the schedule: the second is 5.5 h too early.
+    assert listed(created - 60) == [name]
+    assert listed(created + 60) == []
