@@ -111,6 +111,8 @@ def _as_double(frame: pl.DataFrame, name: str) -> pl.Expr:
     col = pl.col(name)
     if frame.schema[name] == pl.Boolean:
         return pl.lit(None, dtype=pl.Float64).alias(name)
+    if frame.schema[name] == pl.String:
+        col = col.str.strip_chars()  # Spark trims before casting (" 5" is Integral to Deequ's regex)
     cast = col.cast(pl.Float64, strict=False)
     return pl.when(cast.is_nan()).then(None).otherwise(cast).alias(name)
 

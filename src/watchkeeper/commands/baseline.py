@@ -1,15 +1,47 @@
-"""`watchkeeper baseline` (not yet implemented)."""
+"""`watchkeeper baseline`: suggest statistics.json and constraints.json from a dataset (spec §6.2).
+
+    watchkeeper baseline --dataset train.csv --format csv --header --output out/
+
+What SageMaker's baselining job (`DefaultModelMonitor.suggest_baseline`) writes, from a file or a folder
+(local or s3://) of CSV (with or without header), JSON, JSON Lines or Parquet.
+"""
 
 from __future__ import annotations
 
 import argparse
 
+from watchkeeper.commands._analysis import add_common_arguments, dataset_format, run_job
+from watchkeeper.jobs.builtin import suggest_baseline
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("baseline", help="not yet implemented")
+    parser = subparsers.add_parser(
+        "baseline", help="suggest statistics.json and constraints.json from a dataset",
+        description="Compute statistics.json and suggest constraints.json for a baseline dataset, as "
+                    "SageMaker's baselining job does.")
+    parser.add_argument("--dataset", required=True, help="file or folder (or s3:// URI) of the dataset")
+    parser.add_argument("--format", choices=["csv", "json", "jsonl", "parquet"], default="csv",
+                        help="dataset format (default csv; json is one JSON document, jsonl JSON Lines)")
+    parser.add_argument("--header", action="store_true", help="CSV files start with a header line")
+    parser.add_argument("--output-columns-position", choices=["START", "END"], default="START",
+                        help="where the label/prediction column is (default START)")
+    parser.add_argument("--categorical-drift-method", choices=["LInfinity", "ChiSquared"],
+                        help="categorical_drift_method of the suggested monitoring_config")
+    add_common_arguments(parser)
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    print("watchkeeper baseline: not yet implemented", flush=True)
-    return 2
+    fmt = dataset_format(args.format, args.header, args.output_columns_position)
+
+    def job(paths, output, log, progress):
+        return suggest_baseline(
+            paths["dataset"], output, fmt,
+            record_preprocessor_script=paths["preprocessor"],
+            post_analytics_processor_script=paths["postprocessor"],
+            categorical_drift_method=args.categorical_drift_method,
+            log=log, progress=progress,
+        )
+
+    inputs = {"dataset": args.dataset, "preprocessor": args.preprocessor, "postprocessor": args.postprocessor}
+    return run_job("baseline", args, job, "dataset", inputs)
