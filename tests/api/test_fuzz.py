@@ -9,6 +9,7 @@ or a 4xx with an AWS error body: never a 5xx, never a hang (5 s per request).
 from __future__ import annotations
 
 import base64
+import copy
 import re
 import string
 from collections.abc import Iterator
@@ -45,6 +46,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
 MAX_DEPTH = 7
+NAME_POOL = ["fuzz-a", "fuzz-b", "Fuzz-A"]
 
 
 @pytest.fixture(scope="module")
@@ -285,7 +287,7 @@ def _near_valid_schedule() -> st.SearchStrategy[dict[str, Any]]:
                 "MonitoringJobDefinitionName": draw(st.sampled_from(["fuzz-dq", "fuzz-mq", "missing"])),
                 "MonitoringType": draw(st.sampled_from(["DataQuality", "ModelQuality", "ModelBias", "Other"])),
             }
-        name = draw(st.from_regex(r"fuzz-[a-z0-9]{1,8}", fullmatch=True))
+        name = draw(st.sampled_from(NAME_POOL))  # few names, so creates collide and updates find a schedule
         return {"MonitoringScheduleName": name, "MonitoringScheduleConfig": config}
 
     return build()
@@ -334,3 +336,103 @@ def test_list_tags_bounds_on_an_existing_resource(
     if token is not None:
         body["NextToken"] = _token(token)
     send(http, "SageMaker.ListTags", orjson.dumps(body))
+
+
+# --- mutation: a valid request with one or two members replaced by random values of their shape ------------
+
+_DELETE = object()
+
+
+def _seeds() -> list[tuple[str, dict[str, Any]]]:
+    tags = [{"Key": "team", "Value": "fuzz"}]
+    schedule = {"MonitoringScheduleName": "fuzz-a", "MonitoringScheduleConfig": hourly_config()}
+    seeds: list[tuple[str, dict[str, Any]]] = [
+        ("CreateMonitoringSchedule", {**schedule, "Tags": tags}),
+        ("UpdateMonitoringSchedule", schedule),
+        (
+            "ListMonitoringSchedules",
+            {
+                "EndpointName": "churn-endpoint",
+                "SortBy": "Name",
+                "SortOrder": "Ascending",
+                "MaxResults": 5,
+                "NameContains": "fuzz",
+                "CreationTimeBefore": 4_000_000_000,
+                "CreationTimeAfter": 0,
+                "LastModifiedTimeBefore": 4_000_000_000,
+                "LastModifiedTimeAfter": 0,
+                "StatusEquals": "Scheduled",
+                "MonitoringJobDefinitionName": "fuzz-def-a",
+                "MonitoringTypeEquals": "DataQuality",
+            },
+        ),
+        (
+            "ListMonitoringExecutions",
+            {
+                "MonitoringScheduleName": "fuzz-a",
+                "EndpointName": "churn-endpoint",
+                "SortBy": "ScheduledTime",
+                "ScheduledTimeAfter": 0,
+                "StatusEquals": "Completed",
+                "MonitoringTypeEquals": "ModelQuality",
+            },
+        ),
+        (
+            "AddTags",
+            {"ResourceArn": "arn:aws:sagemaker:us-east-1:123456789012:monitoring-schedule/fuzz-a", "Tags": tags},
+        ),
+    ]
+    for kind in ("DataQuality", "ModelQuality", "ModelBias", "ModelExplainability"):
+        request = job_definition_request(kind, "fuzz-def-a")
+        request["StoppingCondition"] = {"MaxRuntimeInSeconds": 1800}
+        request["NetworkConfig"] = {"EnableNetworkIsolation": False}
+        seeds.append((f"Create{kind}JobDefinition", {**request, "Tags": tags}))
+        seeds.append((f"Delete{kind}JobDefinition", {"JobDefinitionName": "fuzz-def-a"}))
+    return seeds
+
+
+SEEDS = _seeds()
+
+
+def _locations(shape: Shape, value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Shape]]:
+    """Every member present in a request, with the shape the model gives it."""
+    found: list[tuple[tuple[Any, ...], Shape]] = []
+    children: list[tuple[Any, Shape, Any]] = []
+    if shape.type_name == "structure" and isinstance(value, dict):
+        children = [(k, shape.members[k], v) for k, v in value.items() if k in shape.members]
+    elif shape.type_name == "list" and isinstance(value, list):
+        children = [(i, shape.member, v) for i, v in enumerate(value)]
+    elif shape.type_name == "map" and isinstance(value, dict):
+        children = [(k, shape.value, v) for k, v in value.items()]
+    for key, child_shape, child in children:
+        found.append(((*path, key), child_shape))
+        found.extend(_locations(child_shape, child, (*path, key)))
+    return found
+
+
+@st.composite
+def mutated_requests(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+    operation, seed = draw(st.sampled_from(SEEDS))
+    request = copy.deepcopy(seed)
+    shape = MODEL.operation_model(operation).input_shape
+    for _ in range(draw(st.integers(1, 2))):
+        locations = _locations(shape, request)
+        if not locations:
+            break
+        path, member_shape = draw(st.sampled_from(locations))
+        parent = request
+        for key in path[:-1]:
+            parent = parent[key]
+        replacement = draw(st.just(_DELETE) | for_shape(member_shape))
+        if replacement is _DELETE:
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = replacement
+    return operation, request
+
+
+@FUZZ
+@given(request=mutated_requests())
+def test_mutated_valid_requests(http: httpx.Client, request: tuple[str, dict[str, Any]]) -> None:
+    operation, body = request
+    send(http, f"SageMaker.{operation}", orjson.dumps(body))
