@@ -108,8 +108,9 @@ def progress_bar(source: str, disabled: bool) -> Iterator[Any]:
 
 
 def run_job(command: str, args: argparse.Namespace, job, source_arg: str, inputs: dict[str, str | None],
-            out: TextIO = sys.stdout) -> int:
+            out: TextIO | None = None) -> int:
     """Stage inputs, run `job(paths, output, log, progress)`, publish outputs, print the result."""
+    out = out or sys.stdout
     with tempfile.TemporaryDirectory(prefix="watchkeeper-") as tmp:
         staging = Staging(args, Path(tmp))
         try:

@@ -477,7 +477,9 @@ class JobSummary:
     def describe(self) -> str:
         """One line for people: the message, rows analysed and bad records."""
         bad = f", {self.bad_record_count} bad records" if self.bad_records else ""
-        return f"{self.message} Analysed {self.item_count} rows from {self.input_files} files{bad}."
+        skipped = sum(self.skipped_records.values())
+        skipped_text = f", {skipped} records skipped" if skipped else ""
+        return f"{self.message} Analysed {self.item_count} rows from {self.input_files} files{bad}{skipped_text}."
 
 
 # ---------------------------------------------------------------------------------------------- jobs
