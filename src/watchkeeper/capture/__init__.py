@@ -1,0 +1,1 @@
+"""SageMaker data capture: record format, writer, reader, ASGI middleware and ground truth."""
