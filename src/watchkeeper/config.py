@@ -21,24 +21,20 @@ class Settings:
     account_id: str = field(default_factory=lambda: _env("ACCOUNT_ID", "123456789012"))
     default_region: str = field(default_factory=lambda: _env("REGION", "us-east-1"))
     # Per account and region; AWS's own numbers are not published (spec §2.7).
-    max_monitoring_schedules: int = field(
-        default_factory=lambda: int(_env("MAX_MONITORING_SCHEDULES", "1000"))
-    )
+    max_monitoring_schedules: int = field(default_factory=lambda: int(_env("MAX_MONITORING_SCHEDULES", "1000")))
     max_job_definitions: int = field(default_factory=lambda: int(_env("MAX_JOB_DEFINITIONS", "1000")))
     # How long a created/updated/started schedule stays Pending before it is Scheduled.
-    schedule_activation_seconds: float = field(
-        default_factory=lambda: float(_env("SCHEDULE_ACTIVATION_SECONDS", "1"))
-    )
+    schedule_activation_seconds: float = field(default_factory=lambda: float(_env("SCHEDULE_ACTIVATION_SECONDS", "1")))
     # How long a new endpoint's model servers have to answer GET /ping before the endpoint is Failed.
-    endpoint_startup_seconds: float = field(
-        default_factory=lambda: float(_env("ENDPOINT_STARTUP_SECONDS", "60"))
-    )
+    endpoint_startup_seconds: float = field(default_factory=lambda: float(_env("ENDPOINT_STARTUP_SECONDS", "60")))
     # SageMaker gives a model server 60 s to answer an invocation.
-    invocation_timeout_seconds: float = field(
-        default_factory=lambda: float(_env("INVOCATION_TIMEOUT_SECONDS", "60"))
-    )
+    invocation_timeout_seconds: float = field(default_factory=lambda: float(_env("INVOCATION_TIMEOUT_SECONDS", "60")))
     # After a crash, at most this much acknowledged capture can be lost (docs/capture.md).
     capture_flush_seconds: float = field(default_factory=lambda: float(_env("CAPTURE_FLUSH_SECONDS", "1")))
+    # Processing jobs run side by side, each in its own folder under DATA_DIR/jobs.
+    max_concurrent_jobs: int = field(default_factory=lambda: int(_env("MAX_CONCURRENT_JOBS", "2")))
+    # A job whose runner has not renewed its lease for this long is failed (the runner died).
+    job_lease_seconds: float = field(default_factory=lambda: float(_env("JOB_LEASE_SECONDS", "30")))
     # Object storage: empty endpoint means the embedded folder DATA_DIR/s3.
     s3_endpoint_url: str = field(default_factory=lambda: _env("S3_ENDPOINT_URL", ""))
     s3_region: str = field(default_factory=lambda: _env("S3_REGION", "us-east-1"))
@@ -48,6 +44,10 @@ class Settings:
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "watchkeeper.db"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.data_dir / "jobs"
 
     @property
     def object_root(self) -> Path:

@@ -24,6 +24,7 @@ from watchkeeper.api.sagemaker import OPERATIONS
 from watchkeeper.api.validation import validate_input
 from watchkeeper.capture.writer import CaptureWriter
 from watchkeeper.errors import AwsError, InternalFailure, SerializationError, UnknownOperation
+from watchkeeper.jobs.runner import JobRunner
 from watchkeeper.scheduling.scheduler import Scheduler
 from watchkeeper.services.container import Services
 from watchkeeper.services.context import RequestContext
@@ -90,6 +91,15 @@ async def health(_: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+async def no_route(request: Request, exc: Exception) -> Response:
+    """404/405 in AWS's shape too, so every answer carries a request id and a JSON error."""
+    status = getattr(exc, "status_code", 404)
+    error = UnknownOperation(f"No operation at {request.method} {request.url.path}")
+    response = error_response(error, new_request_id())
+    response.status_code = status
+    return response
+
+
 def create_app(services: Services, run_scheduler: bool = True) -> Starlette:
     model = botocore.session.get_session().get_service_model("sagemaker")
     control_plane = ControlPlane(services, model)
@@ -100,15 +110,24 @@ def create_app(services: Services, run_scheduler: bool = True) -> Starlette:
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
     )
     runtime = Runtime(services, capture, http)
+    runner = JobRunner(
+        services.processing_jobs,
+        services.store,
+        services.settings.jobs_dir,
+        max_concurrent=services.settings.max_concurrent_jobs,
+        lease_seconds=services.settings.job_lease_seconds,
+    )
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if run_scheduler:
             scheduler.start()
+            runner.start()
         try:
             yield
         finally:
             scheduler.stop()
+            runner.stop()
             await http.aclose()
             capture.close()  # every acknowledged capture record reaches storage on a clean shutdown
             services.close()
@@ -120,4 +139,5 @@ def create_app(services: Services, run_scheduler: bool = True) -> Starlette:
             Route("/healthz", health, methods=["GET"]),
         ],
         lifespan=lifespan,
+        exception_handlers={404: no_route, 405: no_route},
     )

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from watchkeeper.errors import AwsError
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
-_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/(?P<region>[a-z0-9-]+)/")
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/(?P<region>[a-z0-9-]{1,32})/")
 
 
 def new_request_id() -> str:

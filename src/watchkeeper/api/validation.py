@@ -173,6 +173,8 @@ def _check(shape: Shape, value: Any, path: str, out: _Collector) -> Any:
         if not isinstance(value, str):
             raise _type_error(shape, value, path)
         _check_bounds(shape, value, len(value), path, out)
+        if "\x00" in value:  # no AWS pattern admits NUL, and PostgreSQL text cannot store it
+            out.fail(value.replace("\x00", "\\0"), path, "Member must not contain NUL characters")
         if shape.enum and value not in shape.enum:
             out.fail(value, path, f"Member must satisfy enum value set: [{', '.join(shape.enum)}]")
         pattern = shape.metadata.get("pattern")

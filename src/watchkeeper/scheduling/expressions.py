@@ -20,9 +20,7 @@ ACCEPTED_FORMS = (
     "DataAnalysisStartTime and DataAnalysisEndTime); omit ScheduleConfig for a daily schedule"
 )
 
-_CRON = re.compile(
-    r"cron\(0 (?P<hours>\*|(?P<start>[01]?\d|2[0-3])(?:/(?P<every>[1-9]|1\d|2[0-4]))?) \? \* \* \*\)"
-)
+_CRON = re.compile(r"cron\(0 (?P<hours>\*|(?P<start>[01]?\d|2[0-3])(?:/(?P<every>[1-9]|1\d|2[0-4]))?) \? \* \* \*\)")
 _DURATION = re.compile(
     r"(?P<sign>[-+]?)P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?"
 )
@@ -58,9 +56,7 @@ def parse_schedule_expression(expression: str | None) -> ScheduleSpec:
         return ScheduleSpec(kind="now")
     match = _CRON.fullmatch(expression)
     if match is None:
-        raise ValidationError(
-            f"Invalid ScheduleExpression '{expression}'. Supported expressions are {ACCEPTED_FORMS}."
-        )
+        raise ValidationError(f"Invalid ScheduleExpression '{expression}'. Supported expressions are {ACCEPTED_FORMS}.")
     if match["hours"] == "*":
         return ScheduleSpec(kind="hourly")
     start = int(match["start"])

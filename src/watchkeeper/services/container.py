@@ -7,19 +7,13 @@ from dataclasses import dataclass
 from watchkeeper.clock import Clock, SystemClock
 from watchkeeper.config import Settings
 from watchkeeper.services.endpoints import EndpointService
-from watchkeeper.services.executions import ExecutionService
+from watchkeeper.services.executions import ExecutionService, ExecutionStarter
 from watchkeeper.services.job_definitions import JobDefinitionService
+from watchkeeper.services.processing_jobs import ProcessingJobService
 from watchkeeper.services.schedules import ScheduleService
 from watchkeeper.services.tags import TagService
 from watchkeeper.storage import ObjectStore, open_store
-from watchkeeper.store import Database
-from watchkeeper.store.tables import (
-    endpoint_configs,
-    endpoints,
-    job_definitions,
-    models,
-    monitoring_schedules,
-)
+from watchkeeper.store import Database, tables
 
 
 @dataclass
@@ -33,6 +27,8 @@ class Services:
     executions: ExecutionService
     endpoints: EndpointService
     store: ObjectStore
+    processing_jobs: ProcessingJobService
+    starter: ExecutionStarter
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
@@ -41,8 +37,19 @@ class Services:
         settings.object_root.mkdir(parents=True, exist_ok=True)
         db = Database(settings.effective_database_url)
         db.migrate()
-        tags = TagService(db, [monitoring_schedules, job_definitions, models, endpoint_configs, endpoints])
+        tags = TagService(
+            db,
+            [
+                tables.monitoring_schedules,
+                tables.job_definitions,
+                tables.models,
+                tables.endpoint_configs,
+                tables.endpoints,
+                tables.processing_jobs,
+            ],
+        )
         definitions = JobDefinitionService(db, clock, settings, tags)
+        processing_jobs = ProcessingJobService(db, clock, tags)
         return cls(
             settings=settings,
             clock=clock,
@@ -53,6 +60,8 @@ class Services:
             executions=ExecutionService(db),
             endpoints=EndpointService(db, clock, settings, tags),
             store=open_store(settings),
+            processing_jobs=processing_jobs,
+            starter=ExecutionStarter(db, clock, processing_jobs),
         )
 
     def close(self) -> None:

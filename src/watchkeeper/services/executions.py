@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, func, select
+import orjson
+from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
+from watchkeeper.clock import Clock, millis
+from watchkeeper.scheduling.execution_jobs import CaptureSource, data_quality_request, normalise_definition
+from watchkeeper.scheduling.expressions import parse_schedule_expression
+from watchkeeper.scheduling.fire_times import Window, analysis_window
 from watchkeeper.services.context import RequestContext
 from watchkeeper.services.listing import paginate, time_filters
+from watchkeeper.services.processing_jobs import ProcessingJobService
 from watchkeeper.store import Database
-from watchkeeper.store.tables import monitoring_executions
+from watchkeeper.store.tables import endpoints, job_definitions, monitoring_executions
 
 
 def summary_of(row: Row[Any]) -> dict[str, Any]:
@@ -72,3 +79,114 @@ class ExecutionService:
         if page.next_token:
             result["NextToken"] = page.next_token
         return result
+
+
+class ExecutionStarter:
+    """Creates one monitoring execution and its processing job, once per schedule and fire time."""
+
+    def __init__(self, db: Database, clock: Clock, processing_jobs: ProcessingJobService) -> None:
+        self.db = db
+        self.clock = clock
+        self.processing_jobs = processing_jobs
+
+    def start(self, schedule: Row[Any], scheduled_time: float, window: Window | None = None) -> str | None:
+        """The execution's processing-job name, or None if this fire time already has an execution."""
+        ctx = RequestContext(schedule.account, schedule.region)
+        config = orjson.loads(schedule.config)
+        spec = parse_schedule_expression((config.get("ScheduleConfig") or {}).get("ScheduleExpression"))
+        now = millis(self.clock.now())
+        with self.db.write() as conn:
+            stored = None
+            if schedule.job_definition_name:
+                row = conn.execute(
+                    select(job_definitions.c.body).where(
+                        job_definitions.c.account == schedule.account,
+                        job_definitions.c.region == schedule.region,
+                        job_definitions.c.monitoring_type == schedule.monitoring_type,
+                        job_definitions.c.name_key == schedule.job_definition_name.lower(),
+                    )
+                ).first()
+                stored = orjson.loads(row.body) if row else {}
+            definition = normalise_definition(schedule.monitoring_type, config, stored)
+            source = definition["MonitoringInputs"][0]
+            source = source.get("EndpointInput") or source.get("BatchTransformInput") or {}
+            window = window or analysis_window(spec, scheduled_time, config.get("ScheduleConfig"), source)
+            values: dict[str, Any] = {
+                "account": schedule.account,
+                "region": schedule.region,
+                "schedule_name": schedule.name,
+                "schedule_key": schedule.name_key,
+                "scheduled_time": scheduled_time,
+                "creation_time": now,
+                "last_modified_time": now,
+                "status": "Pending",
+                "endpoint_name": schedule.endpoint_name,
+                "job_definition_name": schedule.job_definition_name,
+                "monitoring_type": schedule.monitoring_type,
+                "window_start": window.start,
+                "window_end": window.end,
+            }
+            try:
+                with conn.begin_nested():
+                    execution_id = conn.execute(insert(monitoring_executions).values(**values)).inserted_primary_key[0]
+            except IntegrityError:
+                return None  # another scheduler (or an earlier tick) started this fire time
+            reason = self._unsupported(schedule, stored)
+            capture = None
+            if reason is None and schedule.endpoint_name:
+                capture, reason = self._capture_source(conn, ctx, schedule.endpoint_name)
+            if reason is not None:
+                conn.execute(
+                    update(monitoring_executions)
+                    .where(monitoring_executions.c.id == execution_id)
+                    .values(status="Failed", failure_reason=reason)
+                )
+                return None
+            request = data_quality_request(
+                definition=definition,
+                schedule_name=schedule.name,
+                scheduled_time=scheduled_time,
+                window=window,
+                capture=capture,
+            )
+            arn = self.processing_jobs.insert(conn, ctx, request, monitoring_schedule_arn=schedule.arn)
+            conn.execute(
+                update(monitoring_executions)
+                .where(monitoring_executions.c.id == execution_id)
+                .values(processing_job_arn=arn, processing_job_name=request["ProcessingJobName"])
+            )
+            return str(request["ProcessingJobName"])
+
+    @staticmethod
+    def _unsupported(schedule: Row[Any], stored: dict[str, Any] | None) -> str | None:
+        if stored == {}:
+            return f"The job definition {schedule.job_definition_name} of this schedule no longer exists."
+        if schedule.monitoring_type != "DataQuality":
+            return (
+                f"{schedule.monitoring_type} executions are not supported by this Watchkeeper version yet; "
+                "DataQuality schedules run."
+            )
+        return None
+
+    @staticmethod
+    def _capture_source(
+        conn: Connection, ctx: RequestContext, endpoint: str
+    ) -> tuple[CaptureSource | None, str | None]:
+        row = conn.execute(
+            select(endpoints.c.deployment).where(
+                endpoints.c.account == ctx.account,
+                endpoints.c.region == ctx.region,
+                endpoints.c.name_key == endpoint.lower(),
+            )
+        ).first()
+        if row is None:
+            return None, (
+                f"Endpoint {endpoint} does not exist in this Watchkeeper, so where its captured data lives is unknown. "
+                "Create it (a model without WATCHKEEPER_UPSTREAM_URL is enough) with a DataCaptureConfig."
+            )
+        deployment = orjson.loads(row.deployment)
+        capture = deployment.get("data_capture") or {}
+        if not capture.get("DestinationS3Uri"):
+            return None, f"Endpoint {endpoint} has no DataCaptureConfig: there is no captured data to monitor."
+        variants = tuple(v["name"] for v in deployment["variants"])
+        return CaptureSource(capture["DestinationS3Uri"], endpoint, variants), None

@@ -11,6 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from watchkeeper.clock import Clock, millis
 from watchkeeper.config import Settings
 from watchkeeper.errors import ResourceInUse, ResourceLimitExceeded, ResourceNotFound
+from watchkeeper.scheduling.expressions import parse_schedule_expression
+from watchkeeper.scheduling.fire_times import next_fire_after
 from watchkeeper.services.context import RequestContext
 from watchkeeper.services.echo import echo_job_definition
 from watchkeeper.services.executions import summary_of
@@ -213,17 +215,55 @@ class ScheduleService:
             )
 
     def activate_pending(self) -> int:
-        """Pending → Scheduled once the activation delay has passed. Idempotent across processes."""
+        """Pending → Scheduled once the activation delay has passed, with the first fire time after now
+        (no catch-up for the current hour; a NOW schedule fires at once). Idempotent across processes."""
+        now = self.clock.now()
+        with self.db.read() as conn:
+            due = conn.execute(
+                select(monitoring_schedules.c.id, monitoring_schedules.c.config).where(
+                    monitoring_schedules.c.status == PENDING, monitoring_schedules.c.pending_until <= now
+                )
+            ).all()
+        activated = 0
+        for row in due:
+            spec = parse_schedule_expression(
+                (orjson.loads(row.config).get("ScheduleConfig") or {}).get("ScheduleExpression")
+            )
+            next_fire = now if spec.kind == "now" else next_fire_after(spec, now)
+            with self.db.write() as conn:
+                activated += conn.execute(
+                    update(monitoring_schedules)
+                    .where(monitoring_schedules.c.id == row.id, monitoring_schedules.c.status == PENDING)
+                    .values(status=SCHEDULED, pending_until=None, next_fire_time=next_fire)
+                ).rowcount
+        return activated
+
+    def due(self) -> list[Row[Any]]:
+        """Scheduled schedules whose next fire time has come."""
+        with self.db.read() as conn:
+            return list(
+                conn.execute(
+                    select(monitoring_schedules).where(
+                        monitoring_schedules.c.status == SCHEDULED,
+                        monitoring_schedules.c.next_fire_time <= self.clock.now(),
+                    )
+                ).all()
+            )
+
+    def advance(self, row: Row[Any], next_fire: float | None) -> None:
         with self.db.write() as conn:
-            result = conn.execute(
+            conn.execute(
                 update(monitoring_schedules)
                 .where(
-                    monitoring_schedules.c.status == PENDING,
-                    monitoring_schedules.c.pending_until <= self.clock.now(),
+                    monitoring_schedules.c.id == row.id,
+                    monitoring_schedules.c.next_fire_time == row.next_fire_time,
                 )
-                .values(status=SCHEDULED, pending_until=None)
+                .values(next_fire_time=next_fire)
             )
-        return result.rowcount
+
+    def find_row(self, ctx: RequestContext, name: str) -> Row[Any]:
+        with self.db.read() as conn:
+            return self._find(conn, ctx, name)
 
     def list(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         t = monitoring_schedules

@@ -29,6 +29,8 @@ monitoring_schedules = Table(
     Column("job_definition_name", String(63)),
     # When a Pending schedule becomes Scheduled, and what it becomes (Scheduled, or Stopped after an update).
     Column("pending_until", Float),
+    # The next fire time of a Scheduled schedule (None once a NOW schedule has fired).
+    Column("next_fire_time", Float),
     UniqueConstraint("account", "region", "name_key", name="uq_schedule_name"),
 )
 
@@ -65,6 +67,9 @@ monitoring_executions = Table(
     Column("failure_reason", Text),
     Column("job_definition_name", String(63)),
     Column("monitoring_type", String(32)),
+    Column("processing_job_name", String(63)),
+    Column("window_start", Float),
+    Column("window_end", Float),
     # One execution per schedule and fire time, however many scheduler processes share the store.
     UniqueConstraint("account", "region", "schedule_key", "scheduled_time", name="uq_execution_fire_time"),
 )
@@ -127,4 +132,31 @@ endpoints = Table(
     Column("pending_deployment", Text),
     Column("deadline", Float),
     UniqueConstraint("account", "region", "name_key", name="uq_endpoint_name"),
+)
+
+processing_jobs = Table(
+    "processing_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(63), nullable=False),
+    Column("name_key", String(63), nullable=False),
+    Column("arn", String(256), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("creation_time", Float, nullable=False),
+    Column("last_modified_time", Float, nullable=False),
+    Column("processing_start_time", Float),
+    Column("processing_end_time", Float),
+    Column("exit_message", Text),
+    Column("failure_reason", Text),
+    Column("monitoring_schedule_arn", String(256)),
+    # Set when StopProcessingJob asks a running job to stop.
+    Column("stop_requested", Integer, nullable=False, default=0),
+    # The runner that owns the job, and until when: an expired lease means its runner died (crash safety).
+    Column("lease_owner", String(64)),
+    Column("lease_expires", Float),
+    Column("log_uri", Text),
+    UniqueConstraint("account", "region", "name_key", name="uq_processing_job_name"),
 )

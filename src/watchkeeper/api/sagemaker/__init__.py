@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from watchkeeper.api.sagemaker import endpoints, executions, job_definitions, schedules, tags
+from watchkeeper.api.sagemaker import endpoints, executions, job_definitions, processing_jobs, schedules, tags
 from watchkeeper.api.sagemaker.types import Handler
 
 OPERATIONS: dict[str, Handler] = {
@@ -11,4 +11,5 @@ OPERATIONS: dict[str, Handler] = {
     **executions.OPERATIONS,
     **tags.OPERATIONS,
     **endpoints.OPERATIONS,
+    **processing_jobs.OPERATIONS,
 }

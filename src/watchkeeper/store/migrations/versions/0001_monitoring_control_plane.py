@@ -46,9 +46,7 @@ def upgrade() -> None:
         sa.Column("creation_time", sa.Float, nullable=False),
         sa.Column("body", sa.Text, nullable=False),
         sa.Column("endpoint_name", sa.String(63)),
-        sa.UniqueConstraint(
-            "account", "region", "monitoring_type", "name_key", name="uq_job_definition_name"
-        ),
+        sa.UniqueConstraint("account", "region", "monitoring_type", "name_key", name="uq_job_definition_name"),
     )
     op.create_table(
         "monitoring_executions",
@@ -66,9 +64,7 @@ def upgrade() -> None:
         sa.Column("failure_reason", sa.Text),
         sa.Column("job_definition_name", sa.String(63)),
         sa.Column("monitoring_type", sa.String(32)),
-        sa.UniqueConstraint(
-            "account", "region", "schedule_key", "scheduled_time", name="uq_execution_fire_time"
-        ),
+        sa.UniqueConstraint("account", "region", "schedule_key", "scheduled_time", name="uq_execution_fire_time"),
     )
     op.create_table(
         "tags",

@@ -1,0 +1,74 @@
+"""The processing-container contract, without a container: every `/opt/ml/...` path of a job lives under
+the job's own root folder, so jobs run side by side on one machine.
+
+`/opt/ml/processing/input/x` → `<root>/opt/ml/processing/input/x`. The job's Environment values and
+container arguments that are such paths are rewritten the same way, and `/opt/ml/config/
+processingjobconfig.json` (the request + ProcessingJobArn) is written under the root, as SageMaker does.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CONTAINER_PREFIX = "/opt/ml/"
+MESSAGE_FILE = "/opt/ml/output/message"
+METRICS_DIR = "/opt/ml/output/metrics/cloudwatch"
+CONFIG_FILE = "/opt/ml/config/processingjobconfig.json"
+RESOURCE_CONFIG_FILE = "/opt/ml/config/resourceconfig.json"
+
+# Images whose contract the built-in analyzer implements (any region's registry, spec §4.1).
+BUILTIN_IMAGE_MARKERS = ("sagemaker-model-monitor-analyzer", "watchkeeper/analyzer")
+
+
+def is_builtin_image(image_uri: str) -> bool:
+    return any(marker in image_uri for marker in BUILTIN_IMAGE_MARKERS)
+
+
+@dataclass(frozen=True)
+class JobRoot:
+    root: Path
+
+    def local(self, container_path: str) -> Path:
+        """Where a container path lives for this job."""
+        return self.root / container_path.lstrip("/")
+
+    def rewrite(self, value: str) -> str:
+        """A value that is a container path (or holds one, as in `--x=/opt/ml/...`) → the job-local path."""
+        if CONTAINER_PREFIX not in value:
+            return value
+        return value.replace(CONTAINER_PREFIX, str(self.root / "opt" / "ml") + "/")
+
+    def environment(self, environment: dict[str, str]) -> dict[str, str]:
+        local = {key: self.rewrite(value) for key, value in environment.items()}
+        local.setdefault("CLOUDWATCH_METRICS_DIRECTORY", str(self.local(METRICS_DIR)))
+        local["WATCHKEEPER_JOB_ROOT"] = str(self.root)
+        return local
+
+    def prepare(self, request: dict[str, Any], arn: str) -> None:
+        for folder in ("opt/ml/config", "opt/ml/output/metrics/cloudwatch", "opt/ml/processing"):
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
+        config = {**request, "ProcessingJobArn": arn}
+        self.local(CONFIG_FILE).write_text(json.dumps(config, indent=2, default=str), encoding="utf-8")
+        self.local(RESOURCE_CONFIG_FILE).write_text(
+            json.dumps({"current_host": "algo-1", "hosts": ["algo-1"]}), encoding="utf-8"
+        )
+        for output in (request.get("ProcessingOutputConfig") or {}).get("Outputs") or []:
+            if "S3Output" in output:
+                self.local(output["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
+
+    def command(self, app: dict[str, Any]) -> list[str]:
+        entrypoint = [self.rewrite(part) for part in app.get("ContainerEntrypoint") or []]
+        arguments = [self.rewrite(part) for part in app.get("ContainerArguments") or []]
+        return entrypoint + arguments
+
+    def message(self) -> str | None:
+        path = self.local(MESSAGE_FILE)
+        return path.read_text(encoding="utf-8", errors="replace").strip() if path.exists() else None
+
+
+def describe_command(command: list[str]) -> str:
+    return " ".join(shlex.quote(part) for part in command)

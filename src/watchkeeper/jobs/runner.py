@@ -1,0 +1,256 @@
+"""The job runner: claims processing jobs from the store and runs each under the container contract.
+
+- Built-in analyzer images run `python -m watchkeeper.jobs.worker` in a child process; any other image runs
+  its `ContainerEntrypoint` + `ContainerArguments` as a local command (no Docker needed).
+- Inputs are downloaded before the job starts; outputs are uploaded only after it succeeded, so a failed or
+  killed job never leaves a half-written report. The job log is uploaded beside the outputs either way.
+- `MaxRuntimeInSeconds` kills the job (Failed); StopProcessingJob kills it (Stopped).
+- The runner renews a lease on each job it runs; if this process dies, another process (or this one after a
+  restart) sees the lease expire and fails the job with a reason.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from watchkeeper.jobs.contract import JobRoot, describe_command, is_builtin_image
+from watchkeeper.services.processing_jobs import COMPLETED, FAILED, STOPPED, ProcessingJobService
+from watchkeeper.storage import ObjectStore, StorageError, download_prefix, join_uri, upload_dir
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_RUNTIME = 86400
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """The job's process ends if the server is killed (Linux), so no orphan keeps writing."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    exit_message: str | None = None
+    failure_reason: str | None = None
+
+
+class JobRunner:
+    def __init__(
+        self,
+        jobs: ProcessingJobService,
+        store: ObjectStore,
+        jobs_dir: Path,
+        *,
+        max_concurrent: int = 2,
+        lease_seconds: float = 30.0,
+        poll_seconds: float = 0.2,
+    ) -> None:
+        self.jobs = jobs
+        self.store = store
+        self.jobs_dir = jobs_dir
+        self.max_concurrent = max_concurrent
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        self.owner = f"runner-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._stop = threading.Event()
+        self._active: set[threading.Thread] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    # --- loop ------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="watchkeeper-runner", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.jobs.fail_orphans()
+                self.jobs.stop_unclaimed()
+                self._claim_and_start()
+            except Exception:
+                log.exception("runner tick failed")
+            self._stop.wait(self.poll_seconds)
+
+    def _claim_and_start(self) -> None:
+        while True:
+            with self._lock:
+                self._active = {t for t in self._active if t.is_alive()}
+                if len(self._active) >= self.max_concurrent:
+                    return
+            row = self.jobs.claim(self.owner, self.lease_seconds)
+            if row is None:
+                return
+            thread = threading.Thread(target=self.run_claimed, args=(row,), name=f"job-{row.name}", daemon=True)
+            with self._lock:
+                self._active.add(thread)
+            thread.start()
+
+    # --- one job ---------------------------------------------------------------------------------
+
+    def run_claimed(self, row: Any) -> Outcome:
+        request = orjson.loads(row.body)
+        root = JobRoot(self.jobs_dir / row.name)
+        shutil.rmtree(root.root, ignore_errors=True)
+        root.root.mkdir(parents=True)
+        log_path = root.root / "job.log"
+        outputs = [o for o in (request.get("ProcessingOutputConfig") or {}).get("Outputs") or [] if "S3Output" in o]
+        log_uri = join_uri(outputs[0]["S3Output"]["S3Uri"], "logs", f"{row.name}.log") if outputs else None
+        with open(log_path, "a", encoding="utf-8") as job_log:
+            outcome = self._run(row, request, root, job_log, outputs, log_uri or str(log_path))
+            job_log.write(f"Job ended: {outcome.status} {outcome.exit_message or outcome.failure_reason or ''}\n")
+        if log_uri:
+            try:
+                self.store.put_bytes(log_uri, log_path.read_bytes())
+            except StorageError:
+                log.exception("could not upload the log of %s", row.name)
+        self._discard_inputs(request, root)
+        self.jobs.finish(
+            row.id,
+            self.owner,
+            outcome.status,
+            exit_message=outcome.exit_message,
+            failure_reason=outcome.failure_reason,
+            log_uri=log_uri or str(log_path),
+        )
+        return outcome
+
+    def _run(
+        self, row: Any, request: dict[str, Any], root: JobRoot, job_log: Any, outputs: list[dict[str, Any]], log_at: str
+    ) -> Outcome:
+        where = f"Job log: {log_at}"
+        root.prepare(request, row.arn)
+        for item in request.get("ProcessingInputs") or []:
+            s3 = item.get("S3Input")
+            if not s3:
+                continue
+            try:
+                files = download_prefix(self.store, s3["S3Uri"], root.local(s3["LocalPath"]))
+            except StorageError as exc:
+                return Outcome(
+                    FAILED, failure_reason=f"ClientError: input {item['InputName']} ({s3['S3Uri']}): {exc}. {where}"
+                )
+            job_log.write(f"Input {item['InputName']}: {len(files)} file(s) from {s3['S3Uri']}\n")
+
+        app = request["AppSpecification"]
+        if is_builtin_image(app["ImageUri"]) and not app.get("ContainerEntrypoint"):
+            command = [sys.executable, "-m", "watchkeeper.jobs.worker", str(root.root)]
+        elif app.get("ContainerEntrypoint"):
+            command = root.command(app)
+        else:
+            return Outcome(
+                FAILED,
+                failure_reason=(
+                    f"ClientError: image {app['ImageUri']} is not the built-in analyzer, and the job gives no "
+                    f"ContainerEntrypoint to run it as a local command. {where}"
+                ),
+            )
+        job_log.write(f"Running: {describe_command(command)}\n")
+        job_log.flush()
+        environment = {**os.environ, **root.environment(request.get("Environment") or {})}
+        max_runtime = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds", DEFAULT_MAX_RUNTIME)
+        ended = self._supervise(row, command, environment, root, job_log, max_runtime)
+        if isinstance(ended, Outcome):
+            return ended
+        message = root.message()
+        if ended != 0:
+            detail = message or f"the job exited with code {ended}"
+            return Outcome(FAILED, failure_reason=f"AlgorithmError: {detail}. {where}")
+        try:
+            for output in outputs:
+                upload_dir(self.store, root.local(output["S3Output"]["LocalPath"]), output["S3Output"]["S3Uri"])
+        except (StorageError, OSError) as exc:
+            return Outcome(FAILED, failure_reason=f"ClientError: could not upload the outputs: {exc}. {where}")
+        return Outcome(COMPLETED, exit_message=message or _violations_message(root, outputs))
+
+    def _supervise(
+        self, row: Any, command: list[str], environment: dict[str, str], root: JobRoot, job_log: Any, max_runtime: float
+    ) -> int | Outcome:
+        try:
+            process = subprocess.Popen(
+                command,
+                cwd=root.root,
+                env=environment,
+                stdout=job_log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+        except OSError as exc:
+            return Outcome(FAILED, failure_reason=f"ClientError: could not start {command[0]!r}: {exc}")
+        started = time.monotonic()
+        next_beat = started + min(5.0, self.lease_seconds / 3)
+        while True:
+            try:
+                return process.wait(timeout=0.2)
+            except subprocess.TimeoutExpired:
+                pass
+            now = time.monotonic()
+            if now - started > max_runtime:
+                _kill(process)
+                return Outcome(
+                    FAILED,
+                    failure_reason=f"Job exceeded MaxRuntimeInSeconds ({max_runtime:g} s) and was stopped. "
+                    f"Job log: {root.root / 'job.log'}",
+                )
+            if now >= next_beat:
+                next_beat = now + min(5.0, self.lease_seconds / 3)
+                if self.jobs.heartbeat(row.id, self.owner, self.lease_seconds):
+                    _kill(process)
+                    return Outcome(STOPPED)
+            if self._stop.is_set():
+                _kill(process)
+                return Outcome(FAILED, failure_reason="InternalServerError: Watchkeeper shut down while the job ran.")
+
+    def _discard_inputs(self, request: dict[str, Any], root: JobRoot) -> None:
+        """Staged inputs can be large; the log, config and outputs stay for inspection."""
+        for item in request.get("ProcessingInputs") or []:
+            if "S3Input" in item:
+                shutil.rmtree(root.local(item["S3Input"]["LocalPath"]), ignore_errors=True)
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def _violations_message(root: JobRoot, outputs: list[dict[str, Any]]) -> str:
+    """For a custom analyzer that wrote no message: the built-in's wording, from its violations file (spec §4.7)."""
+    for output in outputs:
+        path = root.local(output["S3Output"]["LocalPath"]) / "constraint_violations.json"
+        if path.exists():
+            try:
+                violations = orjson.loads(path.read_bytes()).get("violations") or []
+            except (orjson.JSONDecodeError, AttributeError):
+                continue
+            if violations:
+                return f"CompletedWithViolations: Job completed successfully with {len(violations)} violations."
+    return "Completed: Job completed successfully with no violations."

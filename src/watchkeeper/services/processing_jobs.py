@@ -1,0 +1,319 @@
+"""Processing jobs: the API's Create/Describe/List/Stop, and the lease-based lifecycle the runner drives.
+
+Status: InProgress (created; a runner claims it) → Completed | Failed | Stopping → Stopped. A job's runner
+holds a lease it renews while the job runs; a lease that expires means that runner died, and the job is
+failed with a reason (never left InProgress). Each state change also moves the monitoring execution that
+the job belongs to, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Row, select, update
+from sqlalchemy.exc import IntegrityError
+
+from watchkeeper.clock import Clock, millis
+from watchkeeper.errors import ResourceInUse, ValidationError
+from watchkeeper.services.context import RequestContext
+from watchkeeper.services.listing import name_contains, paginate, time_filters
+from watchkeeper.services.tags import TagService
+from watchkeeper.store import Database
+from watchkeeper.store.tables import monitoring_executions, processing_jobs
+
+IN_PROGRESS, COMPLETED, FAILED, STOPPING, STOPPED = "InProgress", "Completed", "Failed", "Stopping", "Stopped"
+TERMINAL = (COMPLETED, FAILED, STOPPED)
+CONTAINER_ROOT = "/opt/ml/processing/"
+
+
+def execution_status(job_status: str, exit_message: str | None) -> str:
+    """A monitoring execution's status from its job's (spec §2.5): the analyzer's message tells
+    Completed from CompletedWithViolations."""
+    if job_status == COMPLETED and (exit_message or "").startswith("CompletedWithViolations"):
+        return "CompletedWithViolations"
+    return job_status
+
+
+def _check_local_path(path: str, where: str) -> None:
+    normal = posixpath.normpath(path)
+    if not path.startswith(CONTAINER_ROOT) or normal != path.rstrip("/") or "\x00" in path:
+        raise ValidationError(f"{where} LocalPath '{path}' must be a normalised absolute path under {CONTAINER_ROOT}")
+
+
+def check_request(params: dict[str, Any]) -> None:
+    seen: set[str] = set()
+    for item in params.get("ProcessingInputs") or []:
+        if item["InputName"] in seen:
+            raise ValidationError(f"ProcessingInputs has two inputs named '{item['InputName']}'")
+        seen.add(item["InputName"])
+        if "S3Input" in item:
+            _check_local_path(item["S3Input"]["LocalPath"], f"ProcessingInput {item['InputName']}")
+        elif "DatasetDefinition" in item:
+            raise ValidationError("DatasetDefinition inputs (Athena, Redshift) are not supported; use S3Input")
+    for item in (params.get("ProcessingOutputConfig") or {}).get("Outputs") or []:
+        if "S3Output" in item:
+            _check_local_path(item["S3Output"]["LocalPath"], f"ProcessingOutput {item['OutputName']}")
+
+
+class ProcessingJobService:
+    def __init__(self, db: Database, clock: Clock, tags: TagService) -> None:
+        self.db = db
+        self.clock = clock
+        self.tags = tags
+
+    # --- API -------------------------------------------------------------------------------------
+
+    def insert(
+        self, conn: Connection, ctx: RequestContext, params: dict[str, Any], monitoring_schedule_arn: str | None = None
+    ) -> str:
+        check_request(params)
+        name = params["ProcessingJobName"]
+        arn = ctx.arn("processing-job", name)
+        now = millis(self.clock.now())
+        body = {k: v for k, v in params.items() if k != "Tags"}
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    processing_jobs.insert().values(
+                        account=ctx.account,
+                        region=ctx.region,
+                        name=name,
+                        name_key=name.lower(),
+                        arn=arn,
+                        status=IN_PROGRESS,
+                        body=orjson.dumps(body).decode(),
+                        creation_time=now,
+                        last_modified_time=now,
+                        monitoring_schedule_arn=monitoring_schedule_arn,
+                        stop_requested=0,
+                    )
+                )
+        except IntegrityError:
+            raise ResourceInUse(f"Job with name {name} already exists") from None
+        self.tags.put(conn, arn, params.get("Tags", []))
+        return arn
+
+    def create(self, ctx: RequestContext, params: dict[str, Any]) -> str:
+        with self.db.write() as conn:
+            return self.insert(conn, ctx, params)
+
+    def _find(self, conn: Connection, ctx: RequestContext, name: str) -> Row[Any]:
+        row = conn.execute(
+            select(processing_jobs).where(
+                processing_jobs.c.account == ctx.account,
+                processing_jobs.c.region == ctx.region,
+                processing_jobs.c.name_key == name.lower(),
+            )
+        ).first()
+        if row is None:
+            # What SageMaker answers (and what boto3's ProcessingJobCompletedOrStopped waiter expects).
+            raise ValidationError(f"Could not find requested job with name {name}")
+        return row
+
+    def describe(self, ctx: RequestContext, name: str) -> dict[str, Any]:
+        with self.db.read() as conn:
+            row = self._find(conn, ctx, name)
+        return describe_row(row)
+
+    def stop(self, ctx: RequestContext, name: str) -> None:
+        with self.db.write() as conn:
+            row = self._find(conn, ctx, name)
+            if row.status in TERMINAL:
+                raise ValidationError(f"The job {row.name} has already ended with status {row.status}")
+            if row.status == STOPPING:
+                return
+            self._set(conn, row, STOPPING, stop_requested=1)
+
+    def list(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        t = processing_jobs
+        conditions = [t.c.account == ctx.account, t.c.region == ctx.region]
+        if params.get("StatusEquals"):
+            conditions.append(t.c.status == params["StatusEquals"])
+        conditions += name_contains(t.c.name, params.get("NameContains"))
+        conditions += time_filters(
+            params, {"CreationTime": t.c.creation_time, "LastModifiedTime": t.c.last_modified_time}
+        )
+        with self.db.read() as conn:
+            page = paginate(
+                conn,
+                select(t).where(*conditions),
+                params,
+                {"Name": t.c.name, "CreationTime": t.c.creation_time, "Status": t.c.status},
+                t.c.id,
+            )
+        summaries = []
+        for row in page.rows:
+            summary: dict[str, Any] = {
+                "ProcessingJobName": row.name,
+                "ProcessingJobArn": row.arn,
+                "CreationTime": row.creation_time,
+                "LastModifiedTime": row.last_modified_time,
+                "ProcessingJobStatus": row.status,
+            }
+            for key, value in (
+                ("ProcessingEndTime", row.processing_end_time),
+                ("FailureReason", row.failure_reason),
+                ("ExitMessage", row.exit_message),
+            ):
+                if value is not None:
+                    summary[key] = value
+            summaries.append(summary)
+        result: dict[str, Any] = {"ProcessingJobSummaries": summaries}
+        if page.next_token:
+            result["NextToken"] = page.next_token
+        return result
+
+    # --- lifecycle (runner) ----------------------------------------------------------------------
+
+    def _set(self, conn: Connection, row: Row[Any], status: str, **values: Any) -> None:
+        now = millis(self.clock.now())
+        conn.execute(
+            update(processing_jobs)
+            .where(processing_jobs.c.id == row.id)
+            .values(status=status, last_modified_time=now, **values)
+        )
+        execution: dict[str, Any] = {
+            "status": execution_status(status, values.get("exit_message")),
+            "last_modified_time": now,
+        }
+        if values.get("failure_reason"):
+            execution["failure_reason"] = values["failure_reason"]
+        conn.execute(
+            update(monitoring_executions)
+            .where(monitoring_executions.c.processing_job_arn == row.arn)
+            .values(**execution)
+        )
+
+    def claim(self, owner: str, lease_seconds: float) -> Row[Any] | None:
+        """Take the oldest unclaimed job; at most one runner wins it."""
+        with self.db.write() as conn:
+            row = conn.execute(
+                select(processing_jobs)
+                .where(processing_jobs.c.status == IN_PROGRESS, processing_jobs.c.lease_owner.is_(None))
+                .order_by(processing_jobs.c.id)
+                .limit(1)
+            ).first()
+            if row is None:
+                return None
+            claimed = conn.execute(
+                update(processing_jobs)
+                .where(processing_jobs.c.id == row.id, processing_jobs.c.lease_owner.is_(None))
+                .values(
+                    lease_owner=owner,
+                    lease_expires=self.clock.now() + lease_seconds,
+                    processing_start_time=millis(self.clock.now()),
+                )
+            ).rowcount
+            if not claimed:
+                return None
+            self._set(conn, row, IN_PROGRESS)
+            return conn.execute(select(processing_jobs).where(processing_jobs.c.id == row.id)).first()
+
+    def heartbeat(self, job_id: int, owner: str, lease_seconds: float) -> bool:
+        """Renew the lease; returns whether a stop was requested."""
+        with self.db.write() as conn:
+            conn.execute(
+                update(processing_jobs)
+                .where(processing_jobs.c.id == job_id, processing_jobs.c.lease_owner == owner)
+                .values(lease_expires=self.clock.now() + lease_seconds)
+            )
+            stop = conn.execute(select(processing_jobs.c.stop_requested).where(processing_jobs.c.id == job_id)).scalar()
+        return bool(stop)
+
+    def finish(
+        self,
+        job_id: int,
+        owner: str,
+        status: str,
+        *,
+        exit_message: str | None = None,
+        failure_reason: str | None = None,
+        log_uri: str | None = None,
+    ) -> None:
+        with self.db.write() as conn:
+            row = conn.execute(
+                select(processing_jobs).where(processing_jobs.c.id == job_id, processing_jobs.c.lease_owner == owner)
+            ).first()
+            if row is None or row.status in TERMINAL:
+                return  # the lease was lost (another process failed the job); its verdict stands
+            self._set(
+                conn,
+                row,
+                status,
+                exit_message=exit_message[:1024] if exit_message else None,
+                failure_reason=failure_reason[:1024] if failure_reason else None,
+                processing_end_time=millis(self.clock.now()),
+                lease_owner=None,
+                lease_expires=None,
+                log_uri=log_uri,
+            )
+
+    def fail_orphans(self) -> int:
+        """Jobs whose runner stopped renewing its lease (a crash or kill): Failed, with a reason."""
+        now = self.clock.now()
+        with self.db.write() as conn:
+            rows = conn.execute(
+                select(processing_jobs).where(
+                    processing_jobs.c.status.in_([IN_PROGRESS, STOPPING]),
+                    processing_jobs.c.lease_owner.is_not(None),
+                    processing_jobs.c.lease_expires < now,
+                )
+            ).all()
+            for row in rows:
+                stopped = row.status == STOPPING
+                self._set(
+                    conn,
+                    row,
+                    STOPPED if stopped else FAILED,
+                    failure_reason=None
+                    if stopped
+                    else (
+                        "InternalServerError: the Watchkeeper process running this job stopped (crash, kill or "
+                        "restart) before the job finished; no output was uploaded. Start a new execution to retry."
+                    ),
+                    processing_end_time=millis(now),
+                    lease_owner=None,
+                    lease_expires=None,
+                )
+        return len(rows)
+
+    def stop_unclaimed(self) -> int:
+        """A job stopped before any runner took it is Stopped at once."""
+        with self.db.write() as conn:
+            rows = conn.execute(
+                select(processing_jobs).where(
+                    processing_jobs.c.status == STOPPING, processing_jobs.c.lease_owner.is_(None)
+                )
+            ).all()
+            for row in rows:
+                self._set(conn, row, STOPPED, processing_end_time=millis(self.clock.now()))
+        return len(rows)
+
+
+def describe_row(row: Row[Any]) -> dict[str, Any]:
+    body = orjson.loads(row.body)
+    for item in body.get("ProcessingInputs") or []:
+        item.setdefault("AppManaged", False)
+        if "S3Input" in item:
+            s3 = item["S3Input"]
+            s3.setdefault("S3InputMode", "File")
+            s3.setdefault("S3DataDistributionType", "FullyReplicated")
+            s3.setdefault("S3CompressionType", "None")
+    result: dict[str, Any] = {
+        **body,
+        "ProcessingJobArn": row.arn,
+        "ProcessingJobStatus": row.status,
+        "CreationTime": row.creation_time,
+        "LastModifiedTime": row.last_modified_time,
+    }
+    optional = {
+        "ExitMessage": row.exit_message,
+        "FailureReason": row.failure_reason,
+        "ProcessingStartTime": row.processing_start_time,
+        "ProcessingEndTime": row.processing_end_time,
+        "MonitoringScheduleArn": row.monitoring_schedule_arn,
+    }
+    result.update({k: v for k, v in optional.items() if v is not None})
+    return result
