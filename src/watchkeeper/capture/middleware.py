@@ -18,11 +18,15 @@ client sends them. On ASGI lifespan shutdown the writer is flushed (not closed: 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from watchkeeper.capture.records import CaptureConfig
 from watchkeeper.capture.writer import CaptureWriter
+from watchkeeper.storage.base import StorageError
+
+logger = logging.getLogger(__name__)
 
 # AWS's request and response payload limit for InvokeEndpoint.
 DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -76,7 +80,10 @@ class CaptureMiddleware:
         async def wrapped() -> Message:
             message = await receive()
             if message["type"] == "lifespan.shutdown":
-                await asyncio.to_thread(self.writer.flush)
+                try:
+                    await asyncio.to_thread(self.writer.flush)
+                except StorageError as exc:  # the records stay queued; the app's shutdown goes on
+                    logger.warning("capture records not flushed at shutdown: %s", exc)
             return message
 
         return wrapped
