@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, WaiterError
 
-from tests.endpoints.conftest import capture_config, deploy
+from tests.endpoint_helpers import capture_config, deploy
 
 
 def code_and_message(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.endpoints.conftest import FAST_ENV, capture_config, deploy, read_capture
+from tests.endpoint_helpers import FAST_ENV, capture_config, deploy, read_capture
 from tests.server_process import ServerProcess
 
 CAPTURE_FILE = re.compile(r"\d{4}/\d{2}/\d{2}/\d{2}/\d{2}-\d{2}-\d{3}-[0-9a-f-]{36}\.jsonl")

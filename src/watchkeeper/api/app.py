@@ -129,8 +129,10 @@ def create_app(services: Services, run_scheduler: bool = True) -> Starlette:
             scheduler.stop()
             runner.stop()
             await http.aclose()
-            capture.close()  # every acknowledged capture record reaches storage on a clean shutdown
-            services.close()
+            try:
+                capture.close()  # every acknowledged capture record reaches storage on a clean shutdown
+            finally:
+                services.close()
 
     return Starlette(
         routes=[

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import orjson
@@ -229,7 +230,9 @@ class ScheduleService:
             spec = parse_schedule_expression(
                 (orjson.loads(row.config).get("ScheduleConfig") or {}).get("ScheduleExpression")
             )
-            next_fire = now if spec.kind == "now" else next_fire_after(spec, now)
+            # NOW fires at the next whole second: capture times have second precision, and a window that
+            # ends inside the current second would leave out what was captured in it.
+            next_fire = float(math.ceil(now)) if spec.kind == "now" else next_fire_after(spec, now)
             with self.db.write() as conn:
                 activated += conn.execute(
                     update(monitoring_schedules)
