@@ -211,6 +211,28 @@ class ProcessingJobService:
             self._set(conn, row, IN_PROGRESS)
             return conn.execute(select(processing_jobs).where(processing_jobs.c.id == row.id)).first()
 
+    def claim_named(self, ctx: RequestContext, name: str, owner: str, lease_seconds: float) -> Row[Any] | None:
+        """Take one particular job (the CLI runs the execution it just created); None if a runner has it."""
+        with self.db.write() as conn:
+            row = self._find(conn, ctx, name)
+            claimed = conn.execute(
+                update(processing_jobs)
+                .where(
+                    processing_jobs.c.id == row.id,
+                    processing_jobs.c.status == IN_PROGRESS,
+                    processing_jobs.c.lease_owner.is_(None),
+                )
+                .values(
+                    lease_owner=owner,
+                    lease_expires=self.clock.now() + lease_seconds,
+                    processing_start_time=millis(self.clock.now()),
+                )
+            ).rowcount
+            if not claimed:
+                return None
+            self._set(conn, row, IN_PROGRESS)
+            return conn.execute(select(processing_jobs).where(processing_jobs.c.id == row.id)).first()
+
     def heartbeat(self, job_id: int, owner: str, lease_seconds: float) -> bool:
         """Renew the lease; returns whether a stop was requested."""
         with self.db.write() as conn:
