@@ -22,7 +22,8 @@ from tests.server_process import ServerProcess
 BYOC_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-analyzer:1"
 SCRIPT = """
 import json, os, pathlib, sys, time
-config = json.loads(pathlib.Path(os.environ["WATCHKEEPER_JOB_ROOT"], "opt/ml/config/processingjobconfig.json").read_text())
+root = pathlib.Path(os.environ["WATCHKEEPER_JOB_ROOT"])
+config = json.loads(root.joinpath("opt/ml/config/processingjobconfig.json").read_text())
 mode = os.environ["mode"]
 if mode == "sleep":
     print("sleeping", flush=True); time.sleep(60)
@@ -299,7 +300,7 @@ def test_builtin_analyzer_failures_name_their_cause(sm: Any, server: ServerProce
             "preprocessor.py",
         ),
     }
-    for name, (environment, inputs, fragment) in cases.items():
+    for name, (environment, inputs, _) in cases.items():
         sm.create_processing_job(**analyzer_job(name, environment, inputs))
     for name, (_, _, fragment) in cases.items():
         job = wait_for_job(sm, name)
