@@ -1,0 +1,216 @@
+"""The SageMaker Python SDK 2.x flow, run as users run it, against a real Watchkeeper on moto's S3 server.
+
+The SDK lives in `.venv-sdk` (its pins clash with ours; `make test` builds it), so this test starts the
+servers and runs tests/sdk/sdk_flow.py there in a subprocess, then checks what the SDK got back and what
+landed in S3. Expected numbers come from AWS's own churn baseline in `<repo>/../shared/real-artifacts/`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.endpoint_helpers import FAST_ENV
+from tests.s3_server import ACCESS_KEY, REGION, SECRET_KEY
+from tests.server_process import ServerProcess
+
+REPO = Path(__file__).resolve().parents[2]
+SDK_PYTHON = REPO / ".venv-sdk" / "bin" / "python"
+DRIVER = Path(__file__).resolve().parent / "sdk_flow.py"
+ARTIFACTS = REPO.parent / "shared" / "real-artifacts" / "churn-data-quality"
+TRAINING = ARTIFACTS / "training-dataset-with-header.csv"
+ROWS_SENT = 40
+
+pytestmark = [
+    pytest.mark.skipif(not SDK_PYTHON.exists(), reason=f"{SDK_PYTHON} is missing: run `make test`, which builds it"),
+    pytest.mark.skipif(not TRAINING.exists(), reason=f"real artifacts not found at {ARTIFACTS}"),
+]
+
+
+@pytest.fixture(scope="module")
+def s3(s3_endpoint: str) -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+    )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> Iterator[ServerProcess]:
+    env = {
+        **FAST_ENV,
+        "WATCHKEEPER_S3_ENDPOINT_URL": s3_endpoint,
+        "WATCHKEEPER_S3_REGION": REGION,
+        "WATCHKEEPER_S3_ACCESS_KEY_ID": ACCESS_KEY,
+        "WATCHKEEPER_S3_SECRET_ACCESS_KEY": SECRET_KEY,
+    }
+    process = ServerProcess(tmp_path_factory.mktemp("sdk"), env=env).start()
+    yield process
+    process.stop()
+
+
+def sdk_env(tmp: Path, server: ServerProcess, s3_endpoint: str) -> dict[str, str]:
+    """The environment a user sets for the SDK (docs/sdk.md), isolated from this machine's AWS config."""
+    config = tmp / "sagemaker-config.yaml"
+    config.write_text("SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n      TelemetryOptOut: true\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAGEMAKER_"))}
+    return {
+        **env,
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": str(tmp / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp / "no-aws-credentials"),
+        "AWS_ENDPOINT_URL_S3": s3_endpoint,
+        # Any other service the SDK might reach for lands on loopback, never on AWS.
+        "AWS_ENDPOINT_URL": server.url,
+        "SAGEMAKER_USER_CONFIG_OVERRIDE": str(config),
+        "SAGEMAKER_ADMIN_CONFIG_OVERRIDE": str(config),
+        "SAGEMAKER_SUPPRESS_V2_WARNING": "1",
+    }
+
+
+@pytest.fixture(scope="module")
+def flow(
+    tmp_path_factory: pytest.TempPathFactory, server: ServerProcess, s3_endpoint: str, model_url: str
+) -> dict[str, Any]:
+    """Run the SDK driver once; every test below reads its report."""
+    tmp = tmp_path_factory.mktemp("sdk-client")
+    bucket = f"sdk-{uuid.uuid4().hex[:12]}"  # the SDK creates it, as it does for a default bucket
+    command = [
+        str(SDK_PYTHON),
+        str(DRIVER),
+        "--sagemaker-url",
+        server.url,
+        "--bucket",
+        bucket,
+        "--model-url",
+        model_url,
+        "--training",
+        str(TRAINING),
+        "--rows",
+        str(ROWS_SENT),
+    ]
+    done = subprocess.run(
+        command, env=sdk_env(tmp, server, s3_endpoint), capture_output=True, text=True, timeout=240, check=False
+    )
+    (tmp / "sdk-flow.log").write_text(done.stderr)  # the SDK's own log, kept for a failed run's post-mortem
+    assert done.returncode == 0, (
+        f"SDK flow failed:\n{done.stderr[-6000:]}\n--- server log ---\n{server.log_path.read_text()[-4000:]}"
+    )
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    report["bucket"] = bucket
+    return report
+
+
+def split_uri(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
+def keys_under(s3: Any, uri: str) -> list[str]:
+    bucket, prefix = split_uri(uri.rstrip("/") + "/")
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
+def read_json(s3: Any, uri: str) -> Any:
+    bucket, key = split_uri(uri)
+    return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def test_suggest_baseline_matches_aws(flow: dict[str, Any], s3: Any) -> None:
+    baseline = flow["baseline"]
+    assert baseline["status"] == "Completed"
+    job, bucket = baseline["job_name"], flow["bucket"]
+    assert job.startswith("baseline-suggestion-job-")
+    # The SDK's own layout for a local dataset and the default output (spec §13.2).
+    assert baseline["dataset_uri"] == f"s3://{bucket}/model-monitor/baselining/{job}/input/baseline_dataset_input"
+    assert baseline["output_uri"] == f"s3://{bucket}/model-monitor/baselining/{job}/results"
+    dataset_keys = keys_under(s3, baseline["dataset_uri"])
+    assert [k.rsplit("/", 1)[1] for k in dataset_keys] == [TRAINING.name]
+    assert s3.get_object(Bucket=bucket, Key=dataset_keys[0])["Body"].read() == TRAINING.read_bytes()
+
+    aws_constraints = json.loads((ARTIFACTS / "constraints.json").read_text())
+    aws_statistics = json.loads((ARTIFACTS / "statistics.partial.json").read_text())
+    constraints, statistics = baseline["constraints"], baseline["statistics"]
+    assert constraints["features"] == aws_constraints["features"]
+    assert statistics["dataset"]["item_count"] == aws_statistics["dataset"]["item_count"]
+    ours = {f["name"]: f for f in statistics["features"]}
+    for theirs in aws_statistics["features"]:
+        mine = ours[theirs["name"]]
+        assert mine["inferred_type"] == theirs["inferred_type"]
+        for key in ("mean", "sum", "min", "max", "std_dev"):
+            expected = theirs["numerical_statistics"][key]
+            assert mine["numerical_statistics"][key] == pytest.approx(expected, rel=1e-9, abs=1e-12), key
+    # What the SDK read is what is in S3.
+    assert read_json(s3, f"{baseline['output_uri']}/statistics.json") == statistics
+    assert read_json(s3, f"{baseline['output_uri']}/constraints.json") == constraints
+
+
+def test_deploy_with_capture_and_traffic(flow: dict[str, Any], s3: Any) -> None:
+    endpoint = flow["endpoint"]
+    assert endpoint["status"] == "InService"
+    assert endpoint["capture"]["EnableCapture"] is True
+    assert endpoint["invocations"] == ROWS_SENT
+    assert 0.0 <= float(endpoint["first_prediction"]) <= 1.0
+    capture_keys = keys_under(s3, f"s3://{flow['bucket']}/churn/capture/churn-sdk/AllTraffic")
+    assert capture_keys and all(k.endswith(".jsonl") for k in capture_keys)
+    records = [
+        json.loads(line)
+        for key in capture_keys
+        for line in s3.get_object(Bucket=flow["bucket"], Key=key)["Body"].read().splitlines()
+    ]
+    assert len(records) == ROWS_SENT
+    sent = {line.split(",", 1)[1] for line in TRAINING.read_text().splitlines()[1 : 1 + ROWS_SENT]}
+    assert {r["captureData"]["endpointInput"]["data"] for r in records} == sent
+
+
+def test_schedule_execution_and_latest_reports(flow: dict[str, Any], s3: Any) -> None:
+    executions = flow["executions"]
+    assert len(executions) == 1
+    execution = executions[0]
+    assert execution["job_name"] == flow["execution_job_name"]
+    # A processing job's own status has no "WithViolations": that lives in the execution summary and ExitMessage.
+    assert execution["status"] == "Completed"
+    assert execution["exit_message"].startswith("CompletedWithViolations: Job completed successfully with ")
+    # The SDK reads `<Outputs[0].S3Uri>/statistics.json`: that URI must be the report folder itself.
+    prefix = f"s3://{flow['bucket']}/churn/reports/churn-sdk/churn-sdk-now/"
+    assert execution["output_uri"].startswith(prefix)
+    assert len(execution["output_uri"].removeprefix(prefix).split("/")) == 4  # yyyy/mm/dd/hh
+    names = {key.rsplit("/", 1)[1] for key in keys_under(s3, execution["output_uri"])}
+    assert {"statistics.json", "constraints.json", "constraint_violations.json"} <= names
+
+    statistics, violations = flow["latest_statistics"], flow["latest_violations"]
+    assert statistics is not None and violations is not None
+    assert statistics["dataset"]["item_count"] == ROWS_SENT
+    assert read_json(s3, f"{execution['output_uri']}/statistics.json") == statistics
+    assert read_json(s3, f"{execution['output_uri']}/constraint_violations.json") == violations
+    # The model's probability stands where the baseline had the 0/1 label, as in AWS's own churn run.
+    churn = [v for v in violations["violations"] if v["feature_name"] == "Churn"]
+    assert "data_type_check" in {v["constraint_check_type"] for v in churn}
+    assert execution["exit_message"].endswith(f"with {len(violations['violations'])} violations.")
+
+
+def test_schedule_describe_stop_start_delete(flow: dict[str, Any]) -> None:
+    schedule = flow["schedule"]
+    assert schedule["type"] == "DataQuality"
+    assert schedule["definition"] == flow["job_definition_name"]
+    assert flow["job_definition_name"].startswith("data-quality-job-definition-")
+    assert schedule["expression"] == "NOW"
+    assert schedule["last_execution"]["MonitoringExecutionStatus"] == "CompletedWithViolations"
+    assert schedule["last_execution"]["ProcessingJobArn"].endswith(f"/{flow['execution_job_name']}")
+    assert flow["status_after_stop"] == "Stopped"
+    assert flow["status_after_start"] == "Scheduled"
+    assert flow["deleted"] == {"schedule": "ResourceNotFound", "job_definition": "ResourceNotFound"}
