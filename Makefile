@@ -2,8 +2,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The SageMaker SDK 2.x for tests/sdk lives apart: its pins clash with ours.
+SDK_VENV := .venv-sdk
+SDK_STAMP := $(SDK_VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean sdk
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -11,10 +14,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,postgres]'
 	touch $(STAMP)
 
+$(SDK_STAMP): tests/sdk/requirements.txt
+	test -d $(SDK_VENV) || $(PYTHON) -m venv $(SDK_VENV)
+	$(SDK_VENV)/bin/pip install --quiet --upgrade pip
+	$(SDK_VENV)/bin/pip install --quiet -r tests/sdk/requirements.txt
+	touch $(SDK_STAMP)
+
+sdk: $(SDK_STAMP)
+
 run: $(STAMP)
 	$(BIN)/watchkeeper serve
 
-test: $(STAMP)
+test: $(STAMP) $(SDK_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -q
 
@@ -25,4 +36,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/api.py
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(SDK_VENV)
