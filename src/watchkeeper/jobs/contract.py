@@ -21,11 +21,20 @@ CONFIG_FILE = "/opt/ml/config/processingjobconfig.json"
 RESOURCE_CONFIG_FILE = "/opt/ml/config/resourceconfig.json"
 
 # Images whose contract the built-in analyzer implements (any region's registry, spec §4.1).
-BUILTIN_IMAGE_MARKERS = ("sagemaker-model-monitor-analyzer", "watchkeeper/analyzer")
+BUILTIN_IMAGE_MARKERS = (
+    "sagemaker-model-monitor-analyzer",
+    "sagemaker-model-monitor-groundtruth-merger",
+    "watchkeeper/analyzer",
+    "watchkeeper/groundtruth-merger",
+)
 
 
 def is_builtin_image(image_uri: str) -> bool:
     return any(marker in image_uri for marker in BUILTIN_IMAGE_MARKERS)
+
+
+def is_merge_image(image_uri: str) -> bool:
+    return "groundtruth-merger" in image_uri
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-from watchkeeper.jobs.contract import CONFIG_FILE, MESSAGE_FILE, JobRoot
+from watchkeeper.jobs.contract import CONFIG_FILE, MESSAGE_FILE, JobRoot, is_merge_image
+from watchkeeper.jobs.ground_truth_merge import merge
 
 
 def main(argv: list[str]) -> int:
@@ -21,9 +22,25 @@ def main(argv: list[str]) -> int:
     from watchkeeper.jobs.builtin import JobFailed, JobLog, run_environment
 
     log = JobLog()
+    message_file = root.local(MESSAGE_FILE)
     try:
-        run_environment(environment, log=log, message_file=root.local(MESSAGE_FILE))
-    except JobFailed:
+        if is_merge_image(request["AppSpecification"]["ImageUri"]):
+            summary = merge(
+                environment["dataset_source"],
+                environment["ground_truth_source"],
+                environment["output_path"],
+                start_time=environment.get("start_time"),
+                end_time=environment.get("end_time"),
+                log=log,
+            )
+            message_file.parent.mkdir(parents=True, exist_ok=True)
+            message_file.write_text(summary.message, encoding="utf-8")
+        else:
+            run_environment(environment, log=log, message_file=message_file)
+    except JobFailed as error:
+        message_file.parent.mkdir(parents=True, exist_ok=True)
+        if not message_file.exists():
+            message_file.write_text(str(error)[:1024], encoding="utf-8")
         return 255
     except Exception as exc:  # an analyzer bug: still a clear, recorded failure
         root.local(MESSAGE_FILE).parent.mkdir(parents=True, exist_ok=True)

@@ -181,3 +181,139 @@ def data_quality_request(
     if definition.get("NetworkConfig"):
         request["NetworkConfig"] = definition["NetworkConfig"]
     return request
+
+
+MERGE_IMAGE = "sagemaker-model-monitor-groundtruth-merger"
+MERGED_FORMAT = {"sagemakerMergeJson": {"captureIndexNames": ["endpointOutput"]}}
+MERGE_INPUT_ROOT = "/opt/ml/processing/input_data"
+GROUND_TRUTH_ROOT = "/opt/ml/processing/groundtruth"
+
+
+def _merge_image(analyzer_image: str) -> str:
+    """The merger image beside the analyzer's (same registry), as SageMaker pairs them."""
+    registry = analyzer_image.split("/", 1)[0] if "/" in analyzer_image else "watchkeeper"
+    return f"{registry}/{MERGE_IMAGE}"
+
+
+def model_quality_requests(
+    *,
+    definition: dict[str, Any],
+    schedule_name: str,
+    scheduled_time: float,
+    window: Window,
+    capture: CaptureSource,
+    ground_truth_uri: str,
+    problem_type: str | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The two jobs of a model-quality execution (spec §2.5-2.6): `groundtruth-merge-<stamp>-<hex>` joins the
+    window's capture to its labels into `<output>/merge`, then `model-quality-monitoring-<stamp>-<hex>` analyses
+    the merged records. Labels are read from every ground-truth hour folder from the window's start up to the
+    fire time, since labels are filed by the hour they were collected, usually after the inference."""
+    source = definition["MonitoringInputs"][0]["EndpointInput"]
+    app = definition["MonitoringAppSpecification"]
+    output = definition["MonitoringOutputConfig"]["MonitoringOutputs"][0]["S3Output"]
+    suffix = job_name("x", scheduled_time).split("-", 1)[1]  # <stamp>-<24 hex>, shared by both jobs
+    resources = definition.get("MonitoringResources") or {}
+    stopping = definition.get("StoppingCondition") or {"MaxRuntimeInSeconds": 1800}
+    merged_root = join_uri(output["S3Uri"], "merge")
+    times = {"start_time": iso(window.start), "end_time": iso(window.end)}
+
+    capture_inputs = []
+    analysis_inputs = []
+    for variant in capture.variants:
+        for hour in window.hours:
+            folder = f"{capture.endpoint}/{variant}/{hour_path(hour)}"
+            local = posixpath.join(MERGE_INPUT_ROOT, folder)
+            capture_inputs.append(
+                _s3_input(f"endpoint_input_{len(capture_inputs) + 1}", join_uri(capture.destination, folder), local)
+            )
+            analysis_inputs.append(
+                _s3_input(f"endpoint_input_{len(analysis_inputs) + 1}", join_uri(merged_root, folder), local)
+            )
+    truth_hours = Window(window.start, max(window.end, scheduled_time)).hours
+    truth_inputs = [
+        _s3_input(
+            f"groundtruth_input_{i}",
+            join_uri(ground_truth_uri, hour_path(hour)),
+            posixpath.join(GROUND_TRUTH_ROOT, hour_path(hour)),
+        )
+        for i, hour in enumerate(truth_hours, start=1)
+    ]
+    merge_request: dict[str, Any] = {
+        "ProcessingJobName": f"groundtruth-merge-{suffix}",
+        "ProcessingInputs": truth_inputs + capture_inputs,
+        "ProcessingOutputConfig": {
+            "Outputs": [
+                {
+                    "OutputName": "result",
+                    "AppManaged": False,
+                    "S3Output": {
+                        "S3Uri": merged_root,
+                        "LocalPath": "/opt/ml/processing/output",
+                        "S3UploadMode": "EndOfJob",
+                    },
+                }
+            ]
+        },
+        "ProcessingResources": resources,
+        "StoppingCondition": stopping,
+        "AppSpecification": {"ImageUri": _merge_image(app["ImageUri"])},
+        "Environment": {
+            "dataset_source": MERGE_INPUT_ROOT,
+            "ground_truth_source": GROUND_TRUTH_ROOT,
+            "output_path": "/opt/ml/processing/output",
+            **times,
+        },
+        "RoleArn": definition.get("RoleArn"),
+    }
+
+    environment = {
+        "analysis_type": "MODEL_QUALITY",
+        "dataset_format": json.dumps(MERGED_FORMAT),
+        "dataset_source": MERGE_INPUT_ROOT,
+        "output_path": output["LocalPath"],
+        "publish_cloudwatch_metrics": "Enabled",
+        "sagemaker_endpoint_name": capture.endpoint,
+        "sagemaker_monitoring_schedule_name": schedule_name,
+        "metric_time": iso(window.start),
+        **times,
+    }
+    if problem_type:
+        environment["problem_type"] = problem_type
+    for key, member in (
+        ("inference_attribute", "InferenceAttribute"),
+        ("probability_attribute", "ProbabilityAttribute"),
+        ("probability_threshold_attribute", "ProbabilityThresholdAttribute"),
+    ):
+        if source.get(member) is not None:
+            environment[key] = str(source[member])
+    baseline_uri = ((definition.get("BaselineConfig") or {}).get("ConstraintsResource") or {}).get("S3Uri")
+    if baseline_uri:
+        analysis_inputs.append(_s3_input("constraints", baseline_uri, BASELINE_CONSTRAINTS_PATH))
+        environment["baseline_constraints"] = posixpath.join(
+            BASELINE_CONSTRAINTS_PATH, posixpath.basename(baseline_uri)
+        )
+    environment.update(definition.get("Environment") or {})
+    analysis_request: dict[str, Any] = {
+        "ProcessingJobName": f"model-quality-monitoring-{suffix}",
+        "ProcessingInputs": analysis_inputs,
+        "ProcessingOutputConfig": {
+            "Outputs": [
+                {
+                    "OutputName": "result",
+                    "AppManaged": False,
+                    "S3Output": {
+                        "S3Uri": join_uri(output["S3Uri"], capture.endpoint, schedule_name, hour_path(scheduled_time)),
+                        "LocalPath": output["LocalPath"],
+                        "S3UploadMode": output.get("S3UploadMode", "Continuous"),
+                    },
+                }
+            ]
+        },
+        "ProcessingResources": resources,
+        "StoppingCondition": stopping,
+        "AppSpecification": {k: app[k] for k in ("ImageUri", "ContainerEntrypoint", "ContainerArguments") if k in app},
+        "Environment": environment,
+        "RoleArn": definition.get("RoleArn"),
+    }
+    return merge_request, analysis_request

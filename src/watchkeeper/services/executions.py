@@ -9,7 +9,12 @@ from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from watchkeeper.clock import Clock, millis
-from watchkeeper.scheduling.execution_jobs import CaptureSource, data_quality_request, normalise_definition
+from watchkeeper.scheduling.execution_jobs import (
+    CaptureSource,
+    data_quality_request,
+    model_quality_requests,
+    normalise_definition,
+)
 from watchkeeper.scheduling.expressions import parse_schedule_expression
 from watchkeeper.scheduling.fire_times import Window, analysis_window
 from watchkeeper.services.context import RequestContext
@@ -142,18 +147,41 @@ class ExecutionStarter:
                     .values(status="Failed", failure_reason=reason)
                 )
                 return None
-            request = data_quality_request(
-                definition=definition,
-                schedule_name=schedule.name,
-                scheduled_time=scheduled_time,
-                window=window,
-                capture=capture,
-            )
+            next_job = None
+            if schedule.monitoring_type == "ModelQuality":
+                if capture is None or not (definition["MonitoringInputs"][0].get("GroundTruthS3Input") or {}).get(
+                    "S3Uri"
+                ):
+                    reason = "A ModelQuality schedule needs an endpoint input with capture and a GroundTruthS3Input."
+                    conn.execute(
+                        update(monitoring_executions)
+                        .where(monitoring_executions.c.id == execution_id)
+                        .values(status="Failed", failure_reason=reason)
+                    )
+                    return None
+                request, analysis = model_quality_requests(
+                    definition=definition,
+                    schedule_name=schedule.name,
+                    scheduled_time=scheduled_time,
+                    window=window,
+                    capture=capture,
+                    ground_truth_uri=definition["MonitoringInputs"][0]["GroundTruthS3Input"]["S3Uri"],
+                    problem_type=definition["MonitoringAppSpecification"].get("ProblemType"),
+                )
+                next_job = orjson.dumps(analysis).decode()
+            else:
+                request = data_quality_request(
+                    definition=definition,
+                    schedule_name=schedule.name,
+                    scheduled_time=scheduled_time,
+                    window=window,
+                    capture=capture,
+                )
             arn = self.processing_jobs.insert(conn, ctx, request, monitoring_schedule_arn=schedule.arn)
             conn.execute(
                 update(monitoring_executions)
                 .where(monitoring_executions.c.id == execution_id)
-                .values(processing_job_arn=arn, processing_job_name=request["ProcessingJobName"])
+                .values(processing_job_arn=arn, processing_job_name=request["ProcessingJobName"], next_job=next_job)
             )
             return str(request["ProcessingJobName"])
 
@@ -161,10 +189,10 @@ class ExecutionStarter:
     def _unsupported(schedule: Row[Any], stored: dict[str, Any] | None) -> str | None:
         if stored == {}:
             return f"The job definition {schedule.job_definition_name} of this schedule no longer exists."
-        if schedule.monitoring_type != "DataQuality":
+        if schedule.monitoring_type not in ("DataQuality", "ModelQuality"):
             return (
                 f"{schedule.monitoring_type} executions are not supported by this Watchkeeper version yet; "
-                "DataQuality schedules run."
+                "DataQuality and ModelQuality schedules run."
             )
         return None
 

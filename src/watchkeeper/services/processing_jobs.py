@@ -174,6 +174,30 @@ class ProcessingJobService:
             .where(processing_jobs.c.id == row.id)
             .values(status=status, last_modified_time=now, **values)
         )
+        execution_row = conn.execute(
+            select(monitoring_executions.c.id, monitoring_executions.c.next_job).where(
+                monitoring_executions.c.processing_job_arn == row.arn
+            )
+        ).first()
+        if execution_row is None:
+            return
+        if status == COMPLETED and execution_row.next_job:
+            # The merge job of a model-quality execution is done: its analysis job starts, and the execution
+            # now points at it (as SageMaker switches ProcessingJobArn).
+            request = orjson.loads(execution_row.next_job)
+            arn = self.insert(conn, RequestContext(row.account, row.region), request, row.monitoring_schedule_arn)
+            conn.execute(
+                update(monitoring_executions)
+                .where(monitoring_executions.c.id == execution_row.id)
+                .values(
+                    processing_job_arn=arn,
+                    processing_job_name=request["ProcessingJobName"],
+                    next_job=None,
+                    status=IN_PROGRESS,
+                    last_modified_time=now,
+                )
+            )
+            return
         execution: dict[str, Any] = {
             "status": execution_status(status, values.get("exit_message")),
             "last_modified_time": now,
@@ -181,9 +205,7 @@ class ProcessingJobService:
         if values.get("failure_reason"):
             execution["failure_reason"] = values["failure_reason"]
         conn.execute(
-            update(monitoring_executions)
-            .where(monitoring_executions.c.processing_job_arn == row.arn)
-            .values(**execution)
+            update(monitoring_executions).where(monitoring_executions.c.id == execution_row.id).values(**execution)
         )
 
     def claim(self, owner: str, lease_seconds: float) -> Row[Any] | None:

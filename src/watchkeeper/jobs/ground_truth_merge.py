@@ -1,0 +1,125 @@
+"""The ground-truth merge job of a model-quality execution (SageMaker's `groundtruth-merger` image, spec §3.5).
+
+Joins the window's captured inferences to the uploaded labels — ground truth `eventMetadata.eventId` matches a
+capture record's `inferenceId` when it has one, else its `eventId` — and writes the merged records where AWS
+writes them: `<output>/<endpoint>/<variant>/yyyy/mm/dd/hh/part-00000-<uuid>.c000.jsonl`, one line each:
+`{"eventVersion","groundTruthData","captureData","eventMetadata"}`. Columnar (polars): the JSON parts are
+sliced out of the raw lines and joined, never turned into Python objects.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from watchkeeper.jobs.builtin import JobFailed, JobLog
+
+NO_DATA = "Job inputs had no data"
+
+
+@dataclass(frozen=True)
+class MergeSummary:
+    captured: int
+    labelled: int
+    merged: int
+    unreadable: int
+    message: str
+
+
+def _lines(files: list[Path], **columns: str) -> pl.DataFrame:
+    frames = []
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        frame = pl.DataFrame({"line": [line for line in text if line.strip()]}, schema={"line": pl.String})
+        frames.append(frame.with_columns(*(pl.lit(v).alias(k) for k, v in columns.items())) if columns else frame)
+    return (
+        pl.concat(frames) if frames else pl.DataFrame(schema={"line": pl.String, **dict.fromkeys(columns, pl.String)})
+    )
+
+
+def _capture(source: Path) -> pl.DataFrame:
+    """Every capture line with the endpoint and variant of its folder (`<endpoint>/<variant>/yyyy/mm/dd/hh/`)."""
+    frames = []
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        parts = path.relative_to(source).parts
+        endpoint, variant = (parts[-7], parts[-6]) if len(parts) >= 7 else ("endpoint", "AllTraffic")
+        frames.append(_lines([path], endpoint=endpoint, variant=variant))
+    if not frames:
+        return pl.DataFrame(schema={"line": pl.String, "endpoint": pl.String, "variant": pl.String})
+    return pl.concat(frames)
+
+
+def merge(
+    dataset_source: str | Path,
+    ground_truth_source: str | Path,
+    output_path: str | Path,
+    *,
+    start_time: str | None = None,
+    end_time: str | None = None,
+    log: JobLog | None = None,
+) -> MergeSummary:
+    log = log or JobLog()
+    line = pl.col("line").str
+    captured = _capture(Path(dataset_source)).with_columns(
+        key=pl.coalesce(
+            line.json_path_match("$.eventMetadata.inferenceId"), line.json_path_match("$.eventMetadata.eventId")
+        ),
+        time=line.json_path_match("$.eventMetadata.inferenceTime"),
+        capture=line.json_path_match("$.captureData"),
+        metadata=line.json_path_match("$.eventMetadata"),
+    )
+    unreadable = captured.filter(pl.col("capture").is_null() | pl.col("key").is_null()).height
+    captured = captured.drop_nulls(["capture", "key", "time"])
+    if start_time:
+        captured = captured.filter(pl.col("time") >= start_time)
+    if end_time:
+        captured = captured.filter(pl.col("time") < end_time)
+
+    truth_files = sorted(p for p in Path(ground_truth_source).rglob("*") if p.is_file())
+    truth = _lines(truth_files).with_columns(
+        key=line.json_path_match("$.eventMetadata.eventId"), truth=line.json_path_match("$.groundTruthData")
+    )
+    unreadable += truth.filter(pl.col("key").is_null() | pl.col("truth").is_null()).height
+    # A label uploaded twice: the last one counts (files are read in key order, i.e. upload hour).
+    truth = truth.drop_nulls(["key", "truth"]).unique(subset="key", keep="last", maintain_order=True)
+
+    merged = captured.join(truth.select("key", "truth"), on="key", how="inner").with_columns(
+        merged=pl.concat_str(
+            pl.lit('{"eventVersion":"0","groundTruthData":'),
+            pl.col("truth"),
+            pl.lit(',"captureData":'),
+            pl.col("capture"),
+            pl.lit(',"eventMetadata":'),
+            pl.col("metadata"),
+            pl.lit("}"),
+        ),
+        hour=pl.concat_str(
+            pl.col("time").str.slice(0, 4),
+            pl.col("time").str.slice(5, 2),
+            pl.col("time").str.slice(8, 2),
+            pl.col("time").str.slice(11, 2),
+            separator="/",
+        ),
+    )
+    log.info(
+        f"Ground-truth merge: {captured.height} captured inferences in the window, {truth.height} labels, "
+        f"{merged.height} merged (join on inferenceId, else eventId); {unreadable} unreadable line(s) skipped"
+    )
+    if captured.height == 0:
+        raise JobFailed(f"{NO_DATA}: no captured inferences in the window")
+    if merged.height == 0:
+        raise JobFailed(
+            f"{NO_DATA}: none of the {captured.height} captured inferences of the window has a ground-truth label "
+            f"({truth.height} labels read; labels match a capture's inferenceId, else its eventId)"
+        )
+    output = Path(output_path)
+    for (endpoint, variant, hour), group in merged.group_by(["endpoint", "variant", "hour"], maintain_order=True):
+        folder = output / str(endpoint) / str(variant) / str(hour)
+        folder.mkdir(parents=True, exist_ok=True)
+        text = "\n".join(group.get_column("merged").to_list()) + "\n"
+        (folder / f"part-00000-{uuid.uuid4()}.c000.jsonl").write_text(text, encoding="utf-8")
+    message = f"Completed: Merged {merged.height} of {captured.height} captured inferences with ground truth."
+    return MergeSummary(captured.height, truth.height, merged.height, unreadable, message)
