@@ -334,3 +334,16 @@ def test_bad_time_offsets_are_rejected(sm: Any, name: str) -> None:
             MonitoringScheduleName=name, MonitoringScheduleConfig={"MonitoringJobDefinition": definition}
         )
     assert error_of(excinfo)[0] == "ValidationException"
+
+
+def test_monitoring_alerts_are_empty_for_a_schedule(sm: Any, name: str) -> None:
+    sm.create_monitoring_schedule(MonitoringScheduleName=name, MonitoringScheduleConfig=hourly_config())
+    assert sm.list_monitoring_alerts(MonitoringScheduleName=name)["MonitoringAlertSummaries"] == []
+    assert sm.list_monitoring_alert_history(MonitoringScheduleName=name)["MonitoringAlertHistory"] == []
+    with pytest.raises(sm.exceptions.ResourceNotFound) as excinfo:
+        sm.update_monitoring_alert(
+            MonitoringScheduleName=name, MonitoringAlertName="drift", DatapointsToAlert=1, EvaluationPeriod=1
+        )
+    assert "drift" in error_of(excinfo)[1]
+    with pytest.raises(sm.exceptions.ResourceNotFound):
+        sm.list_monitoring_alerts(MonitoringScheduleName=f"{name}-missing")

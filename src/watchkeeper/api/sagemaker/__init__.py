@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from watchkeeper.api.sagemaker import endpoints, executions, job_definitions, processing_jobs, schedules, tags
+from watchkeeper.api.sagemaker import alerts, endpoints, executions, job_definitions, processing_jobs, schedules, tags
 from watchkeeper.api.sagemaker.types import Handler
 
 OPERATIONS: dict[str, Handler] = {
@@ -12,4 +12,5 @@ OPERATIONS: dict[str, Handler] = {
     **tags.OPERATIONS,
     **endpoints.OPERATIONS,
     **processing_jobs.OPERATIONS,
+    **alerts.OPERATIONS,
 }
