@@ -732,6 +732,10 @@ def run_environment(
 
 
 def _run_environment(environment: Mapping[str, str], log: JobLog, progress: ProgressFn | None) -> JobSummary:
+    if str(environment.get("analysis_type") or "").upper() == "MODEL_QUALITY":
+        from watchkeeper.jobs.model_quality import run_model_quality  # imports this module: import late
+
+        return run_model_quality(environment, log=log, progress=progress)
     source = environment["dataset_source"]
     output = environment["output_path"]
     fmt = DatasetFormat.parse(environment["dataset_format"])
