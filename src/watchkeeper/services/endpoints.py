@@ -20,7 +20,7 @@ from watchkeeper.clock import Clock, millis
 from watchkeeper.config import Settings
 from watchkeeper.errors import ValidationError
 from watchkeeper.services.context import RequestContext
-from watchkeeper.services.listing import name_contains, paginate, time_filters
+from watchkeeper.services.listing import list_filters, paginate
 from watchkeeper.services.named_resources import NamedResources
 from watchkeeper.services.tags import TagService
 from watchkeeper.store import Database
@@ -237,12 +237,12 @@ class EndpointService:
 
     def list(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         t = endpoints
-        conditions = [t.c.account == ctx.account, t.c.region == ctx.region]
-        if params.get("StatusEquals"):
-            conditions.append(t.c.status == params["StatusEquals"])
-        conditions += name_contains(t.c.name, params.get("NameContains"))
-        conditions += time_filters(
-            params, {"CreationTime": t.c.creation_time, "LastModifiedTime": t.c.last_modified_time}
+        conditions = list_filters(
+            t,
+            ctx,
+            params,
+            times={"CreationTime": t.c.creation_time, "LastModifiedTime": t.c.last_modified_time},
+            equals={"StatusEquals": t.c.status},
         )
         with self.db.read() as conn:
             page = paginate(
@@ -252,8 +252,9 @@ class EndpointService:
                 {"Name": t.c.name, "CreationTime": t.c.creation_time, "Status": t.c.status},
                 t.c.id,
             )
-        result: dict[str, Any] = {
-            "Endpoints": [
+        return page.result(
+            "Endpoints",
+            [
                 {
                     "EndpointName": r.name,
                     "EndpointArn": r.arn,
@@ -262,11 +263,8 @@ class EndpointService:
                     "EndpointStatus": r.status,
                 }
                 for r in page.rows
-            ]
-        }
-        if page.next_token:
-            result["NextToken"] = page.next_token
-        return result
+            ],
+        )
 
     def advance(self, ping: Pinger) -> int:
         """Creating/Updating → InService once every model server answers /ping; Failed after the deadline."""

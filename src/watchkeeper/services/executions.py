@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from watchkeeper.clock import Clock, millis
@@ -18,7 +18,7 @@ from watchkeeper.scheduling.execution_jobs import (
 from watchkeeper.scheduling.expressions import parse_schedule_expression
 from watchkeeper.scheduling.fire_times import Window, analysis_window
 from watchkeeper.services.context import RequestContext
-from watchkeeper.services.listing import paginate, time_filters
+from watchkeeper.services.listing import list_filters, paginate
 from watchkeeper.services.processing_jobs import ProcessingJobService
 from watchkeeper.store import Database
 from watchkeeper.store.tables import endpoints, job_definitions, monitoring_executions
@@ -49,23 +49,20 @@ class ExecutionService:
 
     def list(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         t = monitoring_executions
-        conditions = [t.c.account == ctx.account, t.c.region == ctx.region]
-        if params.get("MonitoringScheduleName"):
-            conditions.append(t.c.schedule_key == params["MonitoringScheduleName"].lower())
-        if params.get("EndpointName"):
-            conditions.append(func.lower(t.c.endpoint_name) == params["EndpointName"].lower())
-        if params.get("StatusEquals"):
-            conditions.append(t.c.status == params["StatusEquals"])
-        if params.get("MonitoringJobDefinitionName"):
-            conditions.append(func.lower(t.c.job_definition_name) == params["MonitoringJobDefinitionName"].lower())
-        if params.get("MonitoringTypeEquals"):
-            conditions.append(t.c.monitoring_type == params["MonitoringTypeEquals"])
-        conditions += time_filters(
+        conditions = list_filters(
+            t,
+            ctx,
             params,
-            {
+            times={
                 "ScheduledTime": t.c.scheduled_time,
                 "CreationTime": t.c.creation_time,
                 "LastModifiedTime": t.c.last_modified_time,
+            },
+            equals={"StatusEquals": t.c.status, "MonitoringTypeEquals": t.c.monitoring_type},
+            names={
+                "MonitoringScheduleName": t.c.schedule_name,
+                "EndpointName": t.c.endpoint_name,
+                "MonitoringJobDefinitionName": t.c.job_definition_name,
             },
         )
         with self.db.read() as conn:
@@ -80,10 +77,7 @@ class ExecutionService:
                 },
                 t.c.id,
             )
-        result: dict[str, Any] = {"MonitoringExecutionSummaries": [summary_of(r) for r in page.rows]}
-        if page.next_token:
-            result["NextToken"] = page.next_token
-        return result
+        return page.result("MonitoringExecutionSummaries", [summary_of(r) for r in page.rows])
 
 
 class ExecutionStarter:

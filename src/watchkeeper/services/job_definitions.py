@@ -13,7 +13,7 @@ from watchkeeper.config import Settings
 from watchkeeper.errors import ResourceInUse, ResourceLimitExceeded, ResourceNotFound, ValidationError
 from watchkeeper.services.context import RequestContext
 from watchkeeper.services.echo import with_network_defaults
-from watchkeeper.services.listing import name_contains, paginate, time_filters
+from watchkeeper.services.listing import list_filters, paginate
 from watchkeeper.services.monitoring_types import MonitoringType
 from watchkeeper.services.schedule_rules import check_offsets
 from watchkeeper.services.tags import TagService
@@ -128,11 +128,10 @@ class JobDefinitionService:
 
     def list(self, ctx: RequestContext, kind: MonitoringType, params: dict[str, Any]) -> dict[str, Any]:
         t = job_definitions
-        conditions = [t.c.account == ctx.account, t.c.region == ctx.region, t.c.monitoring_type == kind.name]
-        if params.get("EndpointName"):
-            conditions.append(func.lower(t.c.endpoint_name) == params["EndpointName"].lower())
-        conditions += name_contains(t.c.name, params.get("NameContains"))
-        conditions += time_filters(params, {"CreationTime": t.c.creation_time})
+        conditions = list_filters(
+            t, ctx, params, times={"CreationTime": t.c.creation_time}, names={"EndpointName": t.c.endpoint_name}
+        )
+        conditions.append(t.c.monitoring_type == kind.name)
         with self.db.read() as conn:
             page = paginate(
                 conn,
@@ -151,7 +150,4 @@ class JobDefinitionService:
             if row.endpoint_name:
                 summary["EndpointName"] = row.endpoint_name
             summaries.append(summary)
-        result: dict[str, Any] = {"JobDefinitionSummaries": summaries}
-        if page.next_token:
-            result["NextToken"] = page.next_token
-        return result
+        return page.result("JobDefinitionSummaries", summaries)

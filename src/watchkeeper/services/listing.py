@@ -12,15 +12,23 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Column, ColumnElement, Connection, Select, func
+from sqlalchemy import Column, ColumnElement, Connection, Select, Table, func
 
 from watchkeeper.errors import ValidationError
+from watchkeeper.services.context import RequestContext
 
 
 @dataclass(frozen=True)
 class Page:
     rows: Sequence[Any]
     next_token: str | None
+
+    def result(self, key: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+        """The List response: the items under `key`, and NextToken while more remain."""
+        result: dict[str, Any] = {key: items}
+        if self.next_token:
+            result["NextToken"] = self.next_token
+        return result
 
 
 def encode_token(offset: int) -> str:
@@ -56,6 +64,31 @@ def name_contains(column: Column[Any], fragment: str | None) -> list[ColumnEleme
         return []
     escaped = fragment.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return [func.lower(column).like(f"%{escaped}%", escape="\\")]
+
+
+def list_filters(
+    table: Table,
+    ctx: RequestContext,
+    params: Mapping[str, Any],
+    *,
+    times: Mapping[str, Column[Any]],
+    equals: Mapping[str, Column[Any]] | None = None,
+    names: Mapping[str, Column[Any]] | None = None,
+) -> list[ColumnElement[bool]]:
+    """The caller's account and region, then the filters Lists share: `equals` (exact, e.g. StatusEquals),
+    `names` (a resource name, matched case-insensitively as AWS matches names), NameContains and the
+    `<Time>Before/After` pairs."""
+    conditions: list[ColumnElement[bool]] = [table.c.account == ctx.account, table.c.region == ctx.region]
+    for param, column in (equals or {}).items():
+        if params.get(param):
+            conditions.append(column == params[param])
+    for param, column in (names or {}).items():
+        if params.get(param):
+            conditions.append(func.lower(column) == params[param].lower())
+    if params.get("NameContains"):
+        conditions += name_contains(table.c.name, params["NameContains"])
+    conditions += time_filters(params, times)
+    return conditions
 
 
 def paginate(

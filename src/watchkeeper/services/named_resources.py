@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from watchkeeper.clock import Clock, millis
 from watchkeeper.errors import ValidationError
 from watchkeeper.services.context import RequestContext
-from watchkeeper.services.listing import name_contains, paginate, time_filters
+from watchkeeper.services.listing import list_filters, paginate
 from watchkeeper.services.tags import TagService
 from watchkeeper.store import Database
 
@@ -86,9 +86,7 @@ class NamedResources:
 
     def list(self, ctx: RequestContext, params: dict[str, Any], result_key: str) -> dict[str, Any]:
         t = self.table
-        conditions = [t.c.account == ctx.account, t.c.region == ctx.region]
-        conditions += name_contains(t.c.name, params.get("NameContains"))
-        conditions += time_filters(params, {"CreationTime": t.c.creation_time})
+        conditions = list_filters(t, ctx, params, times={"CreationTime": t.c.creation_time})
         with self.db.read() as conn:
             page = paginate(
                 conn,
@@ -101,7 +99,4 @@ class NamedResources:
             {f"{self.member}Name": r.name, f"{self.member}Arn": r.arn, "CreationTime": r.creation_time}
             for r in page.rows
         ]
-        result: dict[str, Any] = {result_key: items}
-        if page.next_token:
-            result["NextToken"] = page.next_token
-        return result
+        return page.result(result_key, items)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from watchkeeper.clock import Clock, millis
 from watchkeeper.errors import ResourceInUse, ValidationError
 from watchkeeper.services.context import RequestContext
-from watchkeeper.services.listing import name_contains, paginate, time_filters
+from watchkeeper.services.listing import list_filters, paginate
 from watchkeeper.services.tags import TagService
 from watchkeeper.store import Database
 from watchkeeper.store.tables import monitoring_executions, processing_jobs
@@ -128,12 +128,12 @@ class ProcessingJobService:
 
     def list(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         t = processing_jobs
-        conditions = [t.c.account == ctx.account, t.c.region == ctx.region]
-        if params.get("StatusEquals"):
-            conditions.append(t.c.status == params["StatusEquals"])
-        conditions += name_contains(t.c.name, params.get("NameContains"))
-        conditions += time_filters(
-            params, {"CreationTime": t.c.creation_time, "LastModifiedTime": t.c.last_modified_time}
+        conditions = list_filters(
+            t,
+            ctx,
+            params,
+            times={"CreationTime": t.c.creation_time, "LastModifiedTime": t.c.last_modified_time},
+            equals={"StatusEquals": t.c.status},
         )
         with self.db.read() as conn:
             page = paginate(
@@ -160,10 +160,7 @@ class ProcessingJobService:
                 if value is not None:
                     summary[key] = value
             summaries.append(summary)
-        result: dict[str, Any] = {"ProcessingJobSummaries": summaries}
-        if page.next_token:
-            result["NextToken"] = page.next_token
-        return result
+        return page.result("ProcessingJobSummaries", summaries)
 
     # --- lifecycle (runner) ----------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from watchkeeper.services.context import RequestContext
 from watchkeeper.services.echo import echo_job_definition
 from watchkeeper.services.executions import summary_of
 from watchkeeper.services.job_definitions import JobDefinitionService
-from watchkeeper.services.listing import name_contains, paginate, time_filters
+from watchkeeper.services.listing import list_filters, paginate
 from watchkeeper.services.schedule_rules import check_max_runtime, check_offsets, resolve_config
 from watchkeeper.services.tags import TagService
 from watchkeeper.store import Database
@@ -270,18 +270,13 @@ class ScheduleService:
 
     def list(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         t = monitoring_schedules
-        conditions = [t.c.account == ctx.account, t.c.region == ctx.region]
-        if params.get("EndpointName"):
-            conditions.append(func.lower(t.c.endpoint_name) == params["EndpointName"].lower())
-        if params.get("StatusEquals"):
-            conditions.append(t.c.status == params["StatusEquals"])
-        if params.get("MonitoringJobDefinitionName"):
-            conditions.append(func.lower(t.c.job_definition_name) == params["MonitoringJobDefinitionName"].lower())
-        if params.get("MonitoringTypeEquals"):
-            conditions.append(t.c.monitoring_type == params["MonitoringTypeEquals"])
-        conditions += name_contains(t.c.name, params.get("NameContains"))
-        conditions += time_filters(
-            params, {"CreationTime": t.c.creation_time, "LastModifiedTime": t.c.last_modified_time}
+        conditions = list_filters(
+            t,
+            ctx,
+            params,
+            times={"CreationTime": t.c.creation_time, "LastModifiedTime": t.c.last_modified_time},
+            equals={"StatusEquals": t.c.status, "MonitoringTypeEquals": t.c.monitoring_type},
+            names={"EndpointName": t.c.endpoint_name, "MonitoringJobDefinitionName": t.c.job_definition_name},
         )
         with self.db.read() as conn:
             page = paginate(
@@ -306,7 +301,4 @@ class ScheduleService:
             if row.job_definition_name:
                 summary["MonitoringJobDefinitionName"] = row.job_definition_name
             summaries.append(summary)
-        result: dict[str, Any] = {"MonitoringScheduleSummaries": summaries}
-        if page.next_token:
-            result["NextToken"] = page.next_token
-        return result
+        return page.result("MonitoringScheduleSummaries", summaries)
