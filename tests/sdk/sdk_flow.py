@@ -19,6 +19,7 @@ import contextlib
 import json
 import sys
 import time
+import traceback
 from typing import Any
 
 import boto3
@@ -36,8 +37,6 @@ from sagemaker.session import Session
 
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"  # a full ARN: the SDK then never calls IAM
-ENDPOINT = "churn-sdk"
-SCHEDULE = "churn-sdk-now"
 
 
 def session(sagemaker_url: str, bucket: str) -> Session:
@@ -50,7 +49,7 @@ def session(sagemaker_url: str, bucket: str) -> Session:
     )
 
 
-def deploy_with_capture(sm_session: Session, model_url: str, bucket: str) -> dict[str, Any]:
+def deploy_with_capture(sm_session: Session, endpoint: str, model_url: str, bucket: str) -> tuple[Model, Any]:
     model = Model(
         image_uri="my-registry/churn-xgb:1",
         role=ROLE,
@@ -64,16 +63,11 @@ def deploy_with_capture(sm_session: Session, model_url: str, bucket: str) -> dic
     model.deploy(
         initial_instance_count=1,
         instance_type="ml.m5.large",
-        endpoint_name=ENDPOINT,
+        endpoint_name=endpoint,
         data_capture_config=capture,
         wait=False,
     )
-    return sm_session.wait_for_endpoint(ENDPOINT, poll=1)
-
-
-def send_traffic(sm_session: Session, rows: list[str]) -> list[str]:
-    predictor = Predictor(ENDPOINT, sagemaker_session=sm_session, serializer=CSVSerializer())
-    return [predictor.predict(row).decode() for row in rows]
+    return model, sm_session.wait_for_endpoint(endpoint, poll=1)
 
 
 def wait_for_execution(monitor: DefaultModelMonitor, timeout: float = 90) -> Any:
@@ -117,9 +111,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
     # 2. An endpoint that captures, and traffic through InvokeEndpoint (features only: the model answers).
-    described = deploy_with_capture(sm_session, args.model_url, args.bucket)
+    model, described = deploy_with_capture(sm_session, args.endpoint, args.model_url, args.bucket)
+    predictor = Predictor(args.endpoint, sagemaker_session=sm_session, serializer=CSVSerializer())
     rows = [line.split(",", 1)[1] for line in open(args.training).read().splitlines()[1 : 1 + args.rows]]
-    predictions = send_traffic(sm_session, rows)
+    predictions = [predictor.predict(row).decode() for row in rows]
     report["endpoint"] = {
         "status": described["EndpointStatus"],
         "capture": described.get("DataCaptureConfig", {}),
@@ -131,8 +126,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     # 3. A one-off schedule over the last hour, with the suggested baseline.
     monitor.create_monitoring_schedule(
-        monitor_schedule_name=SCHEDULE,
-        endpoint_input=EndpointInput(endpoint_name=ENDPOINT, destination="/opt/ml/processing/input/endpoint"),
+        monitor_schedule_name=args.schedule,
+        endpoint_input=EndpointInput(endpoint_name=args.endpoint, destination="/opt/ml/processing/input/endpoint"),
         output_s3_uri=f"s3://{args.bucket}/churn/reports",
         statistics=monitor.baseline_statistics(),
         constraints=monitor.suggested_constraints(),
@@ -170,19 +165,75 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "expression": schedule["MonitoringScheduleConfig"]["ScheduleConfig"]["ScheduleExpression"],
         "last_execution": {k: str(v) for k, v in schedule.get("LastMonitoringExecutionSummary", {}).items()},
     }
+    # Another notebook picks the schedule up by name; the reports are also reachable from the execution.
+    attached = DefaultModelMonitor.attach(args.schedule, sagemaker_session=sm_session)
+    report["attached"] = {
+        "job_definition_name": attached.job_definition_name,
+        "image_uri": attached.image_uri,
+        "role": attached.role,
+        "env": attached.env,
+    }
+    report["execution_reports"] = {
+        "statistics_item_count": execution.statistics().body_dict["dataset"]["item_count"],
+        "violations": len(execution.constraint_violations().body_dict["violations"]),
+    }
+    report["alerts"] = list_alerts(monitor)
+
+    # The one-off looked right: run it hourly. An update swaps in a new job definition and waits out Pending.
+    monitor.update_monitoring_schedule(
+        schedule_cron_expression=CronExpressionGenerator.hourly(), max_runtime_in_seconds=1200
+    )
+    updated = monitor.describe_schedule()
+    new_definition = updated["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"]
+    report["update"] = {
+        "status": updated["MonitoringScheduleStatus"],
+        "definition": new_definition,
+        "expression": updated["MonitoringScheduleConfig"]["ScheduleConfig"]["ScheduleExpression"],
+        "old_definition": error_code(
+            lambda: sm_session.sagemaker_client.describe_data_quality_job_definition(
+                JobDefinitionName=report["job_definition_name"]
+            )
+        ),
+        "max_runtime": sm_session.sagemaker_client.describe_data_quality_job_definition(
+            JobDefinitionName=new_definition
+        )["StoppingCondition"]["MaxRuntimeInSeconds"],
+    }
+
     monitor.stop_monitoring_schedule()
     report["status_after_stop"] = monitor.describe_schedule()["MonitoringScheduleStatus"]
     monitor.start_monitoring_schedule()
     report["status_after_start"] = monitor.describe_schedule()["MonitoringScheduleStatus"]
-    definition = report["job_definition_name"]
+    definition = monitor.job_definition_name
     monitor.delete_monitoring_schedule()
     report["deleted"] = {
-        "schedule": error_code(lambda: sm_session.describe_monitoring_schedule(SCHEDULE)),
+        "schedule": error_code(lambda: sm_session.describe_monitoring_schedule(args.schedule)),
         "job_definition": error_code(
             lambda: sm_session.sagemaker_client.describe_data_quality_job_definition(JobDefinitionName=definition)
         ),
     }
+    # Tear down as a notebook's last cell does.
+    predictor.delete_endpoint()  # DeleteEndpointConfig + DeleteEndpoint
+    model.delete_model()
+    report["deleted"]["endpoint"] = error_code(
+        lambda: sm_session.sagemaker_client.describe_endpoint(EndpointName=args.endpoint)
+    )
+    report["deleted"]["endpoint_config"] = error_code(
+        lambda: sm_session.sagemaker_client.describe_endpoint_config(EndpointConfigName=args.endpoint)
+    )
+    report["deleted"]["model"] = error_code(lambda: sm_session.sagemaker_client.describe_model(ModelName=model.name))
     return report
+
+
+def list_alerts(monitor: DefaultModelMonitor) -> list[dict[str, Any]] | dict[str, str]:
+    """The schedule's alerts as the SDK parses them, or the error code the server answered with."""
+    try:
+        alerts, _ = monitor.list_monitoring_alerts()
+    except Exception as exc:
+        return {"error": getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)}
+    return [
+        {"name": a.alert_name, "status": a.alert_status, "dashboard": a.actions.model_dashboard_indicator.enabled}
+        for a in alerts
+    ]
 
 
 def error_code(call: Any) -> str | None:
@@ -198,6 +249,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sagemaker-url", required=True)
     parser.add_argument("--bucket", required=True)
+    parser.add_argument("--endpoint", default="churn-sdk")
+    parser.add_argument("--schedule", default="churn-sdk-now")
     parser.add_argument("--model-url", required=True)
     parser.add_argument("--training", required=True, help="the churn training CSV, label first, with header")
     parser.add_argument("--rows", type=int, default=40, help="how many training rows to send as traffic")
@@ -205,7 +258,12 @@ def main() -> None:
     args = parser.parse_args()
     out = sys.stdout
     with contextlib.redirect_stdout(sys.stderr):  # the SDK prints progress on stdout
-        report = run(args)
+        try:
+            report = run(args)
+        except Exception:
+            # The SDK installs rich's excepthook, which prints to stdout: keep stdout for the report alone.
+            traceback.print_exc(file=sys.stderr)
+            sys.exit(1)
     out.write(json.dumps(report, default=str) + "\n")
 
 

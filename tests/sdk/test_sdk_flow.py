@@ -211,6 +211,42 @@ def test_schedule_describe_stop_start_delete(flow: dict[str, Any]) -> None:
     assert schedule["expression"] == "NOW"
     assert schedule["last_execution"]["MonitoringExecutionStatus"] == "CompletedWithViolations"
     assert schedule["last_execution"]["ProcessingJobArn"].endswith(f"/{flow['execution_job_name']}")
+
+    # attach(name) rebuilds the monitor from Describe + the job definition + ListTags.
+    attached = flow["attached"]
+    assert attached["job_definition_name"] == flow["job_definition_name"]
+    assert attached["image_uri"].endswith(".amazonaws.com/sagemaker-model-monitor-analyzer")
+    assert attached["role"] == "arn:aws:iam::123456789012:role/SageMakerRole"
+    assert attached["env"] == {"publish_cloudwatch_metrics": "Enabled"}
+    # MonitoringExecution.statistics()/constraint_violations() read the same report folder.
+    assert flow["execution_reports"] == {
+        "statistics_item_count": ROWS_SENT,
+        "violations": len(flow["latest_violations"]["violations"]),
+    }
+
+    # update_monitoring_schedule: a new definition, the new expression, Pending waited out; the SDK keeps the old one.
+    update = flow["update"]
+    assert update["definition"] != flow["job_definition_name"]
+    assert update["definition"].startswith("data-quality-job-definition-")
+    assert update["expression"] == "cron(0 * ? * * *)"
+    assert update["status"] == "Scheduled"
+    assert update["max_runtime"] == 1200
+    assert update["old_definition"] is None
+
     assert flow["status_after_stop"] == "Stopped"
     assert flow["status_after_start"] == "Scheduled"
-    assert flow["deleted"] == {"schedule": "ResourceNotFound", "job_definition": "ResourceNotFound"}
+    # AWS answers a missing endpoint, endpoint config or model with ValidationException, a schedule with
+    # ResourceNotFound (the SDK's delete waits for exactly that before deleting the definition).
+    assert flow["deleted"] == {
+        "schedule": "ResourceNotFound",
+        "job_definition": "ResourceNotFound",
+        "endpoint": "ValidationException",
+        "endpoint_config": "ValidationException",
+        "model": "ValidationException",
+    }
+
+
+def test_list_monitoring_alerts(flow: dict[str, Any]) -> None:
+    # The SDK's list_monitoring_alerts goes through (a driver error would be reported as {"error": code});
+    # Watchkeeper creates no Model Dashboard alerts yet (api/sagemaker/alerts.py), so the list is empty.
+    assert flow["alerts"] == []
