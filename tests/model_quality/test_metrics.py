@@ -306,3 +306,15 @@ def test_metric_lines():
     auc = next(line for line in lines if line["MetricName"] == "auc")
     assert auc["Value"] == statistics["binary_classification_metrics"]["auc"]["value"]
     assert auc["Timestamp"] == "2024-01-01T10:00:00Z"
+
+
+def test_long_curves_are_downsampled_and_auc_stays_exact(monkeypatch):
+    monkeypatch.setattr(mq, "MAX_CURVE_POINTS", 50)
+    actual, predicted, _ = binary_data(8, n=2000)
+    scores = np.random.default_rng(8).random(2000) * 0.5 + 0.5 * actual  # ~2000 distinct scores
+    m = binary_state(actual, predicted, scores).metrics()
+    roc = m["receiver_operating_characteristic_curve"]
+    assert len(roc["true_positive_rates"]) <= 52 and roc["true_positive_rates"][-2:] == [1.0, 1.0]
+    assert np.all(np.diff(roc["true_positive_rates"]) >= 0) and np.all(np.diff(roc["false_positive_rates"]) >= 0)
+    assert m["auc"] == pytest.approx(skm.roc_auc_score(actual, scores), abs=1e-12)
+    assert m["precision_recall_curve"]["recalls"][-1] == 1.0

@@ -70,6 +70,10 @@ SUGGESTED: dict[str, tuple[tuple[str, str], ...]] = {
 
 _BETAS = (("f0_5", 0.5), ("f1", 1.0), ("f2", 2.0))
 
+# Curves with more distinct scores than this keep every k-th threshold (Spark's `numBins` downsampling), so a
+# million-row window writes a statistics.json of ~1 MB, not ~75 MB. AUC is always computed on the full curve.
+MAX_CURVE_POINTS = 10_000
+
 # AWS suggests an f0_5 constraint but never reports it: in both real executions (spec §12.2) f0_5 was far below
 # its threshold (0.34 < 0.87) while every other violated metric was reported. Mirrored, multiclass by analogy.
 NOT_CHECKED = frozenset({"f0_5", "weighted_f0_5"})
@@ -375,6 +379,9 @@ def binary_metrics(confusion: ConfusionState, scores: ScoreState, positive: str)
     else:
         best = _binary_scalars(0, positives, 0, negatives)
     roc_fpr, roc_tpr, pr_precision, pr_recall = curves(scores)
+    auc = area_under_curve(roc_fpr, roc_tpr)
+    if len(scores.scores) > MAX_CURVE_POINTS:
+        roc_fpr, roc_tpr, pr_precision, pr_recall = curves(scores, MAX_CURVE_POINTS)
     out: dict[str, Any] = {"confusion_matrix": confusion.to_document()}
     out.update({k: main[k] for k in ("recall", "precision", "accuracy")})
     out.update({f"{k}_best_constant_classifier": best[k] for k in ("recall", "precision", "accuracy")})
@@ -386,19 +393,24 @@ def binary_metrics(confusion: ConfusionState, scores: ScoreState, positive: str)
     out["receiver_operating_characteristic_curve"] = {"false_positive_rates": roc_fpr.tolist(),
                                                       "true_positive_rates": roc_tpr.tolist()}
     out["precision_recall_curve"] = {"precisions": pr_precision.tolist(), "recalls": pr_recall.tolist()}
-    out["auc"] = area_under_curve(roc_fpr, roc_tpr)
+    out["auc"] = auc
     out.update({name: main[name] for name, _ in _BETAS})
     out.update({f"{name}_best_constant_classifier": best[name] for name, _ in _BETAS})
     return out
 
 
-def curves(scores: ScoreState) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def curves(scores: ScoreState, max_points: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(ROC false positive rates, ROC true positive rates, PR precisions, PR recalls), Spark MLlib's
-    points: one per distinct score from the highest down; ROC from (0,0) to (1,1); PR from (0, p₀)."""
+    points: one per distinct score from the highest down; ROC from (0,0) to (1,1); PR from (0, p₀).
+    Beyond `max_points` thresholds, every k-th one is kept (and the last)."""
     tp = np.cumsum(scores.positives[::-1]).astype(np.float64)
     fp = np.cumsum(scores.negatives[::-1]).astype(np.float64)
     positives = tp[-1] if tp.size else 0.0
     negatives = fp[-1] if fp.size else 0.0
+    if max_points is not None and len(tp) > max_points:
+        step = -(-len(tp) // max_points)
+        keep = np.unique(np.append(np.arange(step - 1, len(tp), step), len(tp) - 1))
+        tp, fp = tp[keep], fp[keep]
     tpr = tp / positives if positives else np.zeros_like(tp)
     fpr = fp / negatives if negatives else np.zeros_like(fp)
     predicted = tp + fp
