@@ -185,3 +185,13 @@ def test_quantiles():
     sketch.update_batch(np.arange(1, 101, dtype=float))
     assert sketch.quantile(0.5) == 50.0
     assert sketch.quantile(1.0) == 100.0
+
+
+def test_negative_zero_sorts_before_zero_as_in_java():
+    values = np.array([0.0, -0.0] * 1026)  # 2052 values: one compaction of level 0
+    sketch = KLLSketch()
+    sketch.update_batch(values)
+    level1 = sketch.data()[1]
+    # Java sorts the 1025 -0.0 before the 1025 0.0; offset 0 keeps items 0, 2, 4, ...
+    signs = np.signbit(np.array(level1))
+    assert signs[:513].all() and not signs[513:].any()

@@ -97,6 +97,14 @@ def _string(text: str) -> str:
     return "".join(out)
 
 
+def _float(value: float) -> str:
+    if value.is_integer() and -1e7 < value < 1e7:
+        return "-0.0" if value == 0.0 and math.copysign(1.0, value) < 0 else f"{value:.1f}"
+    if math.isnan(value) or math.isinf(value):
+        return _string(java_double(value))
+    return java_double(value)
+
+
 def _scalar(value: Any) -> str:
     if value is None:
         return "null"
@@ -105,10 +113,7 @@ def _scalar(value: Any) -> str:
     if value is False:
         return "false"
     if isinstance(value, (float, np.floating)):
-        value = float(value)
-        if math.isnan(value) or math.isinf(value):
-            return _string(java_double(value))  # Jackson's WRITE_NAN_AS_STRINGS default
-        return java_double(value)
+        return _float(float(value))  # NaN and infinities as strings: Jackson's WRITE_NAN_AS_STRINGS
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, str):
@@ -136,6 +141,9 @@ def _write(value: Any, level: int, out: list[str]) -> None:
     elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         if not value:
             out.append("[ ]")
+            return
+        if all(type(item) is float for item in value):  # sketch data: the bulk of statistics.json
+            out.append("[ " + ", ".join(map(_float, value)) + " ]")
             return
         out.append("[ ")
         first = True

@@ -65,8 +65,8 @@ def _line_stats(buffer: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np
     content = lengths - (last == _NEWLINE)  # without the newline
     has_cr = (content > 0) & (buffer[np.maximum(offsets[:-1] + content - 1, 0)] == _CR)
     blank = (content - has_cr) <= 0
-    commas = np.concatenate(([0], np.cumsum(buffer == _COMMA, dtype=np.int64)))
-    return blank, commas[ends] - commas[offsets[:-1]]
+    line_of_comma = np.searchsorted(offsets, np.flatnonzero(buffer == _COMMA), side="right") - 1
+    return blank, np.bincount(line_of_comma, minlength=len(lengths))
 
 
 def _quoted_commas(data: bytes, offsets: np.ndarray) -> np.ndarray:

@@ -42,7 +42,8 @@ def capacity(height: int, sketch_size: int = DEFAULT_SKETCH_SIZE,
 class KLLSketch:
     """A mutable sketch of float64 values. `merge` and the update methods change it in place."""
 
-    __slots__ = ("_capacities", "_levels", "_num_compress", "_offsets", "_size", "_total", "c", "k")
+    __slots__ = ("_capacities", "_levels", "_negative_zero", "_num_compress", "_offsets", "_size", "_total", "c",
+                 "k")
 
     def __init__(self, sketch_size: int = DEFAULT_SKETCH_SIZE,
                  shrinking_factor: float = DEFAULT_SHRINKING_FACTOR) -> None:
@@ -54,6 +55,7 @@ class KLLSketch:
         self._capacities: list[int] = []
         self._size = 0  # items held (Deequ's compactorActualSize)
         self._total = 0  # sum of capacities (compactorTotalSize)
+        self._negative_zero = False  # whether -0.0 was ever added (Java orders it before 0.0)
         self._expand()
 
     # ------------------------------------------------------------------------------------------ building
@@ -71,6 +73,8 @@ class KLLSketch:
     def update_batch(self, values: np.ndarray) -> None:
         """Add values in order; identical to calling Deequ's `update` once per value."""
         values = np.asarray(values, dtype=np.float64)
+        if not self._negative_zero and np.any(np.signbit(values) & (values == 0.0)):
+            self._negative_zero = True
         start, n = 0, len(values)
         while start < n:
             room = self._total - self._size  # appends that do not trigger a condense
@@ -100,7 +104,12 @@ class KLLSketch:
         even = items - items % 2
         if self._num_compress[height] % 2 == 1:
             self._offsets[height] = 1 - self._offsets[height]
-        output = np.sort(buffer[:even], kind="stable")[self._offsets[height]:even:2]
+        head = buffer[:even]
+        if self._negative_zero:  # java.lang.Double.compare: -0.0 < 0.0, which numpy treats as equal
+            head = head[np.lexsort((~np.signbit(head), head))]
+        else:
+            head = np.sort(head)
+        output = head[self._offsets[height]:even:2]
         self._levels[height] = buffer[items - 1:].copy() if items % 2 else np.empty(0, dtype=np.float64)
         self._num_compress[height] += 1
         return output
@@ -111,6 +120,7 @@ class KLLSketch:
             self._expand()
         for height, level in enumerate(other._levels):
             self._levels[height] = np.concatenate((self._levels[height], level))
+        self._negative_zero = self._negative_zero or other._negative_zero
         self._size = sum(len(level) for level in self._levels)
         while self._size >= self._total:
             self._condense()
@@ -123,6 +133,7 @@ class KLLSketch:
         twin._offsets = list(self._offsets)
         twin._capacities = list(self._capacities)
         twin._size, twin._total = self._size, self._total
+        twin._negative_zero = self._negative_zero
         return twin
 
     # ------------------------------------------------------------------------------------------- reading
@@ -194,6 +205,7 @@ class KLLSketch:
             if height >= len(sketch._levels):
                 sketch._expand()
             sketch._levels[height] = np.asarray(level, dtype=np.float64)
+        sketch._negative_zero = any(bool(np.any(np.signbit(x) & (x == 0.0))) for x in sketch._levels)
         sketch._size = sum(len(level) for level in sketch._levels)
         return sketch
 

@@ -47,6 +47,10 @@ class DatasetState:
             values = None
             if numbers is not None and name in numbers.columns:
                 cast = numbers.get_column(name)
+                if cast.null_count() > column.null_count() and column.dtype == pl.String:
+                    # Spark trims before casting (" 5" is Integral to Deequ's regex); rarely needed
+                    cast = column.str.strip_chars().cast(pl.Float64, strict=False)
+                    cast = cast.set(cast.is_nan(), None)
                 if cast.null_count() < len(cast):
                     values = cast.drop_nulls().to_numpy()
             self.columns[index].update(counts[index], values, _strings(column))
@@ -88,7 +92,7 @@ def _type_counts(frame: pl.DataFrame) -> list[T.TypeCounts]:
             exprs += [
                 col.str.contains(T.FRACTIONAL_PATTERN).sum().alias(f"{len(layout)}f"),
                 col.str.contains(T.INTEGRAL_PATTERN).sum().alias(f"{len(layout)}i"),
-                col.str.contains(T.BOOLEAN_PATTERN).sum().alias(f"{len(layout)}b"),
+                col.is_in(["true", "false"]).sum().alias(f"{len(layout)}b"),  # BOOLEAN_PATTERN
             ]
             layout.append(True)
         else:
@@ -111,8 +115,6 @@ def _as_double(frame: pl.DataFrame, name: str) -> pl.Expr:
     col = pl.col(name)
     if frame.schema[name] == pl.Boolean:
         return pl.lit(None, dtype=pl.Float64).alias(name)
-    if frame.schema[name] == pl.String:
-        col = col.str.strip_chars()  # Spark trims before casting (" 5" is Integral to Deequ's regex)
     cast = col.cast(pl.Float64, strict=False)
     return pl.when(cast.is_nan()).then(None).otherwise(cast).alias(name)
 

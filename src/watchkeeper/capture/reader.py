@@ -39,6 +39,12 @@ CAPTURE_SCHEMA = {
                                 "invocationSource": pl.String}),
     "eventVersion": pl.String,
 }
+# What tabularising needs: a smaller schema parses about a quarter faster.
+_PAYLOAD = pl.Struct({"observedContentType": pl.String, "data": pl.String, "encoding": pl.String})
+ANALYSIS_SCHEMA = {
+    "captureData": pl.Struct({ENDPOINT_INPUT: _PAYLOAD, ENDPOINT_OUTPUT: _PAYLOAD}),
+    "eventMetadata": pl.Struct({"inferenceTime": pl.String, "invocationSource": pl.String}),
+}
 
 # Reasons a record is not analysed (or, for WRONG_WIDTH, analysed but malformed), as reported.
 UNPARSEABLE = "line is not a JSON capture record"
@@ -81,9 +87,9 @@ def parse_time(value: str | datetime | None) -> datetime | None:
     return parsed
 
 
-def parse_envelopes(data: bytes, stats: CaptureStats) -> pl.DataFrame:
-    """The capture lines of one file as a frame with CAPTURE_SCHEMA; unparseable lines are counted."""
-    batch = read_ndjson(data, CAPTURE_SCHEMA)
+def parse_envelopes(data: bytes, stats: CaptureStats, schema: dict = CAPTURE_SCHEMA) -> pl.DataFrame:
+    """The capture lines of one file as a frame with `schema`; unparseable lines are counted."""
+    batch = read_ndjson(data, schema)
     stats.lines += batch.frame.height + batch.bad_rows
     stats.count(UNPARSEABLE, batch.bad_rows)
     return batch.frame
@@ -241,17 +247,17 @@ class CaptureReader:
         self.batch_rows = batch_rows
         self.stats = CaptureStats()
 
-    def records(self, contents: Iterable[bytes]) -> Iterator[pl.DataFrame]:
-        """Envelopes of the records in the window, file by file (for record preprocessors)."""
+    def records(self, contents: Iterable[bytes], schema: dict = CAPTURE_SCHEMA) -> Iterator[pl.DataFrame]:
+        """Envelopes of the records in the window, file by file (whole records, for preprocessors)."""
         for data in contents:
             self.stats.files += 1
-            frame = parse_envelopes(data, self.stats)
+            frame = parse_envelopes(data, self.stats, schema)
             yield select_window(frame, self.start, self.end, self.stats)
 
     def batches(self, contents: Iterable[bytes]) -> Iterator[Tabular]:
         pending: list[pl.Series] = []
         size = 0
-        for frame in self.records(contents):
+        for frame in self.records(contents, ANALYSIS_SCHEMA):
             if frame.height == 0:
                 continue
             lines = record_lines(frame, self.indices, self.output_first, self.stats)
