@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import sys
 import time
@@ -93,13 +94,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         sagemaker_session=sm_session,
     )
 
-    # 1. Baseline from the local training CSV (label first): the SDK uploads it and submits the job.
-    monitor.suggest_baseline(
-        baseline_dataset=args.training,
-        dataset_format=DatasetFormat.csv(header=True, output_columns_position="START"),
-        wait=True,
-        logs=False,
-    )
+    # 1. Baseline from the local training CSV (label first): the SDK uploads it, submits the job and, with
+    #    logs=True (its default), prints the job's log from CloudWatch Logs, which Watchkeeper serves too.
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        monitor.suggest_baseline(
+            baseline_dataset=args.training,
+            dataset_format=DatasetFormat.csv(header=True, output_columns_position="START"),
+            wait=True,
+        )
     job = monitor.latest_baselining_job
     report["baseline"] = {
         "job_name": job.job_name,
@@ -108,6 +111,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "dataset_uri": job.inputs[0].source,
         "statistics": monitor.baseline_statistics().body_dict,
         "constraints": monitor.suggested_constraints().body_dict,
+        "printed_log": printed.getvalue().splitlines(),
     }
 
     # 2. An endpoint that captures, and traffic through InvokeEndpoint (features only: the model answers).

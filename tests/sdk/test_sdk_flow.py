@@ -73,6 +73,7 @@ def sdk_env(tmp: Path, server: ServerProcess, s3_endpoint: str) -> dict[str, str
         "AWS_CONFIG_FILE": str(tmp / "no-aws-config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp / "no-aws-credentials"),
         "AWS_ENDPOINT_URL_S3": s3_endpoint,
+        "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": server.url,  # job logs for logs=True (botocore names it by service id)
         # Any other service the SDK might reach for lands on loopback, never on AWS.
         "AWS_ENDPOINT_URL": server.url,
         "SAGEMAKER_USER_CONFIG_OVERRIDE": str(config),
@@ -133,6 +134,8 @@ def read_json(s3: Any, uri: str) -> Any:
 def test_suggest_baseline_matches_aws(flow: dict[str, Any], s3: Any) -> None:
     baseline = flow["baseline"]
     assert baseline["status"] == "Completed"
+    # logs=True tailed the job's log through CloudWatch Logs' API: the runner's last line reached the user.
+    assert any(line.startswith("Job ended: Completed") for line in baseline["printed_log"]), baseline["printed_log"]
     job, bucket = baseline["job_name"], flow["bucket"]
     assert job.startswith("baseline-suggestion-job-")
     # The SDK's own layout for a local dataset and the default output (spec §13.2).

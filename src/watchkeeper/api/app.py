@@ -19,6 +19,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from watchkeeper.api.awsjson import error_response, json_response, new_request_id, region_from_authorization
+from watchkeeper.api.logs import TARGET_PREFIX as LOGS_TARGET_PREFIX
+from watchkeeper.api.logs import LogsApi
 from watchkeeper.api.runtime import Runtime, ping
 from watchkeeper.api.sagemaker import OPERATIONS
 from watchkeeper.api.validation import validate_input
@@ -103,6 +105,14 @@ async def no_route(request: Request, exc: Exception) -> Response:
 def create_app(services: Services, run_scheduler: bool = True) -> Starlette:
     model = botocore.session.get_session().get_service_model("sagemaker")
     control_plane = ControlPlane(services, model)
+    logs = LogsApi(services)
+
+    async def json_api(request: Request) -> Response:
+        # SageMaker and CloudWatch Logs (job logs for the SDK's logs=True) share POST /, told apart by target.
+        if request.headers.get("x-amz-target", "").startswith(LOGS_TARGET_PREFIX):
+            return await logs.handle(request)
+        return await control_plane.handle(request)
+
     scheduler = Scheduler(services, ping=ping)
     capture = CaptureWriter(services.store, flush_interval=services.settings.capture_flush_seconds)
     http = httpx.AsyncClient(
@@ -136,7 +146,7 @@ def create_app(services: Services, run_scheduler: bool = True) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/", control_plane.handle, methods=["POST"]),
+            Route("/", json_api, methods=["POST"]),
             Route("/endpoints/{name}/invocations", runtime.invoke, methods=["POST"]),
             Route("/healthz", health, methods=["GET"]),
         ],
