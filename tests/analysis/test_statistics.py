@@ -150,3 +150,9 @@ def test_wider_batches_add_columns_whose_earlier_rows_are_missing():
     extra = document["features"][1]
     assert extra["name"] == "_c1"
     assert extra["string_statistics"]["common"] == {"num_present": 1, "num_missing": 2}
+
+
+def test_column_names_that_collide_with_internal_names():
+    frame = pl.DataFrame({"count": ["a", "b", "a"], "value": ["1", "2", "3"], "n": ["x", "x", "y"]})
+    names = [f["name"] for f in _state(frame).to_document()["features"]]
+    assert names == ["count", "value", "n"]

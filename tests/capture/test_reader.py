@@ -119,3 +119,10 @@ def test_files_accumulate_into_batches():
 def test_invalid_window_time():
     with pytest.raises(ValueError, match="ISO-8601"):
         CaptureReader(start="yesterday")
+
+
+def test_json_objects_with_a_missing_key_give_an_empty_field():
+    lines = [record('{"a": 1, "b": 2}', "0.1", enc_in="JSON"), record('{"a": 3}', "0.2", enc_in="JSON")]
+    frame, stats = read(lines)
+    assert frame.rows() == [("0.1", "1", "2"), ("0.2", "3", None)]
+    assert not stats.bad

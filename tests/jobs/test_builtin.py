@@ -198,8 +198,9 @@ def test_analyze_a_batch_transform_dataset(tmp_path, baseline):
                       baseline_statistics=baseline / "statistics.json",
                       baseline_constraints=baseline / "constraints.json")
     assert summary.item_count == 50
-    # a header-less dataset is named _c0... (the baseline's names are for capture data only)
-    assert [f["name"] for f in summary.statistics["features"]] == ["_c0", "_c1", "_c2"]
+    # a header-less dataset takes the baseline's names by position, like capture data
+    assert [f["name"] for f in summary.statistics["features"]] == ["label", "age", "city"]
+    assert summary.violations == []
 
 
 @needs_artifacts

@@ -91,6 +91,8 @@ def read_csv(
     With `quoting=False` quotes are ordinary characters (SageMaker splits captured CSV on ',' only).
     """
     data = bytes(data)
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark is not part of the first name
+        data = data[3:]
     if not data.strip():
         return Tabular(pl.DataFrame(), 0), list(names or ())
     buffer = np.frombuffer(data, dtype=np.uint8)

@@ -155,7 +155,7 @@ class StringState:
         if self.counts is not None:
             # A prefix with too many distinct values proves the whole batch has too many: skip the count.
             if values.head(4 * CATEGORICAL_MAX_DISTINCT).n_unique() <= CATEGORICAL_MAX_DISTINCT:
-                frame = values.value_counts()
+                frame = values.rename("value").value_counts(name="n")
                 if len(frame) + len(self.counts) <= CATEGORICAL_MAX_DISTINCT or (
                     len(set(self.counts).union(frame[:, 0].to_list())) <= CATEGORICAL_MAX_DISTINCT
                 ):

@@ -162,8 +162,8 @@ def _flat_json(texts: pl.Series) -> pl.Series:
         dtype = decoded.dtype
         if isinstance(dtype, pl.Struct) and not any(f.dtype.is_nested() for f in dtype.fields):
             frame = decoded.struct.unnest()
-            return frame.select(pl.concat_str([pl.col(c).cast(pl.String) for c in frame.columns],
-                                              separator=",", ignore_nulls=False)).to_series()
+            fields = [pl.col(c).cast(pl.String).fill_null("") for c in frame.columns]  # null: empty field
+            return frame.select(pl.concat_str(fields, separator=",")).to_series()
         if isinstance(dtype, pl.List) and not dtype.inner.is_nested():
             return decoded.list.eval(pl.element().cast(pl.String)).list.join(",")
         if not dtype.is_nested():
@@ -199,7 +199,7 @@ def record_lines(frame: pl.DataFrame, indices: Sequence[str], output_first: bool
     """One comma-separated line per usable record: output fields then input fields (or the reverse).
     A record with an undecodable side is left out whole (it was counted under that side's reason)."""
     order = [ENDPOINT_OUTPUT, ENDPOINT_INPUT] if output_first else [ENDPOINT_INPUT, ENDPOINT_OUTPUT]
-    texts, failed = {}, pl.Series([False] * frame.height)
+    texts, failed = {}, pl.repeat(False, frame.height, eager=True)
     for side in order:
         if side in indices:
             texts[side], side_failed = _side_text(frame, side, stats)

@@ -192,19 +192,19 @@ class Preprocessor:
 
     def rows(self, records: Iterable[Any]) -> Iterator[dict[str, Any]]:
         """The flat dicts the handler returns for each record ([] drops one; a list of dicts is several)."""
-        with self.log.capturing():
-            for record in records:
-                try:
+        for record in records:
+            try:
+                with self.log.capturing():
                     result = self.handler(record, self.log.logger) if self.with_logger else self.handler(record)
-                except Exception as error:
-                    raise _script_failure(error, self.path, PREPROCESSOR_FAILURE, self.log) from error
-                if isinstance(result, Mapping):
-                    yield dict(result)
-                elif isinstance(result, list) and all(isinstance(item, Mapping) for item in result):
-                    yield from (dict(item) for item in result)  # [] drops the record
-                elif result is not None:
-                    raise JobFailed(f"{PREPROCESSOR_FAILURE} preprocess_handler must return a flat dict (or [] "
-                                    f"to drop the record), got {type(result).__name__} ({self.path.name})")
+            except Exception as error:
+                raise _script_failure(error, self.path, PREPROCESSOR_FAILURE, self.log) from error
+            if isinstance(result, Mapping):
+                yield dict(result)
+            elif isinstance(result, list) and all(isinstance(item, Mapping) for item in result):
+                yield from (dict(item) for item in result)  # [] drops the record
+            elif result is not None:
+                raise JobFailed(f"{PREPROCESSOR_FAILURE} preprocess_handler must return a flat dict (or [] "
+                                f"to drop the record), got {type(result).__name__} ({self.path.name})")
 
 
 class EventData:
@@ -331,19 +331,23 @@ BAD_JSON = "line is not a JSON object"
 
 
 def dataset_batches(files: Sequence[Path], fmt: DatasetFormat, stats: InputStats,
-                    progress: ProgressFn | None = None) -> Iterator[pl.DataFrame]:
-    """Batches of rows of a CSV, JSON (Lines) or Parquet dataset, columns in the dataset's order."""
-    names: list[str] | None = None
+                    progress: ProgressFn | None = None,
+                    names: Sequence[str] | None = None) -> Iterator[pl.DataFrame]:
+    """Batches of rows of a CSV, JSON (Lines) or Parquet dataset, columns in the dataset's order. CSV
+    without a header takes `names` (the baseline's) by position."""
+    names = list(names) if names and not fmt.header else None
+    width: int | None = None
     for path in files:
         stats.files += 1
         if fmt.kind == "csv":
             first = True
             for chunk in _read_chunks(path):
                 # Spark reads a header from the first line of every file; the first file's names count.
-                batch, header = read_csv(chunk, header=fmt.header and first, names=names)
-                if first and fmt.header and names is None:
+                batch, header = read_csv(chunk, header=fmt.header and first, names=names, width=width)
+                if first and fmt.header and width is None:
                     names = header
                 first = False
+                width = batch.frame.width or width
                 stats.count(WRONG_WIDTH, batch.bad_rows)
                 stats.bytes += len(chunk)
                 if progress:
@@ -511,7 +515,7 @@ def _compute(source: str | os.PathLike[str], fmt: DatasetFormat, *, names: Seque
         if preprocessor is not None:
             frames = _preprocessed_dataset_batches(files, fmt, preprocessor, names, stats, progress)
         else:
-            frames = dataset_batches(files, fmt, stats, progress)
+            frames = dataset_batches(files, fmt, stats, progress, names)
         for frame in frames:
             state.update(frame)
         bad = dict(stats.bad)
