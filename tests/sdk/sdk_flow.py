@@ -71,15 +71,18 @@ def deploy_with_capture(sm_session: Session, endpoint: str, model_url: str, buck
     return model, sm_session.wait_for_endpoint(endpoint, poll=1)
 
 
-def wait_for_execution(monitor: DefaultModelMonitor, timeout: float = 90) -> Any:
+def wait_for_execution(monitor: DefaultModelMonitor, timeout: float = 90) -> tuple[Any, list[str]]:
+    """The schedule's first execution once it has ended, and the job log lines `wait()` printed meanwhile."""
     deadline = time.monotonic() + timeout
     while not (executions := monitor.list_executions()):
         if time.monotonic() > deadline:
             raise TimeoutError(f"no execution of {monitor.monitoring_schedule_name} within {timeout}s")
         time.sleep(0.5)
     latest = executions[-1]
-    latest.wait(logs=False)
-    return latest
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        latest.wait()  # logs=True, its default
+    return latest, printed.getvalue().splitlines()
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -143,7 +146,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     report["job_definition_name"] = monitor.job_definition_name
 
     # 4. The execution runs; the SDK finds it and reads its reports.
-    execution = wait_for_execution(monitor)
+    execution, report["execution_printed_log"] = wait_for_execution(monitor)
     executions = monitor.list_executions()
     report["executions"] = [
         {

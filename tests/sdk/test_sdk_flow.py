@@ -188,6 +188,8 @@ def test_schedule_execution_and_latest_reports(flow: dict[str, Any], s3: Any) ->
     # A processing job's own status has no "WithViolations": that lives in the execution summary and ExitMessage.
     assert execution["status"] == "Completed"
     assert execution["exit_message"].startswith("CompletedWithViolations: Job completed successfully with ")
+    # execution.wait() tailed the execution's job log; its last line is the runner's verdict.
+    assert any(line.startswith("Job ended: Completed") for line in flow["execution_printed_log"])
     # The SDK reads `<Outputs[0].S3Uri>/statistics.json`: that URI must be the report folder itself.
     prefix = f"s3://{flow['bucket']}/churn/reports/churn-sdk/churn-sdk-now/"
     assert execution["output_uri"].startswith(prefix)
