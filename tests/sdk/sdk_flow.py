@@ -21,6 +21,7 @@ import json
 import sys
 import time
 import traceback
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -120,7 +121,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     # 2. An endpoint that captures, and traffic through InvokeEndpoint (features only: the model answers).
     model, described = deploy_with_capture(sm_session, args.endpoint, args.model_url, args.bucket)
     predictor = Predictor(args.endpoint, sagemaker_session=sm_session, serializer=CSVSerializer())
-    rows = [line.split(",", 1)[1] for line in open(args.training).read().splitlines()[1 : 1 + args.rows]]
+    rows = [line.split(",", 1)[1] for line in Path(args.training).read_text().splitlines()[1 : 1 + args.rows]]
     predictions = [predictor.predict(row).decode() for row in rows]
     report["endpoint"] = {
         "status": described["EndpointStatus"],
