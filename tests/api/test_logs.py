@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ from botocore.exceptions import ClientError
 
 from tests.endpoint_helpers import FAST_ENV
 from tests.server_process import ServerProcess
+from watchkeeper.services.context import RequestContext
+from watchkeeper.services.job_logs import JobLogService
 
 GROUP = "/aws/sagemaker/ProcessingJobs"
 LINES = 25
@@ -151,3 +154,23 @@ def test_missing_group_stream_and_operation(logs: Any, job: str) -> None:
     with pytest.raises(ClientError) as raised:
         logs.create_log_group(logGroupName="/mine")
     assert raised.value.response["Error"]["Code"] == "UnknownOperationException"
+
+
+class _OneJob:
+    """Stands in for ProcessingJobService: one running job."""
+
+    def describe(self, ctx: Any, name: str) -> dict[str, Any]:
+        return {"ProcessingJobName": name, "ProcessingStartTime": 1700000000.0, "LastModifiedTime": 1700000001.0}
+
+
+def test_a_line_still_being_written_is_held_back(tmp_path: Path) -> None:
+    service = JobLogService(_OneJob(), store=None, jobs_dir=tmp_path)  # type: ignore[arg-type]
+    ctx = RequestContext(account="123456789012", region="us-east-1")
+    log = tmp_path / "running" / "job.log"
+    log.parent.mkdir()
+    log.write_text("first\nsec")
+    page = service.events(ctx, GROUP, "running/algo-1-1700000000", from_head=True)
+    assert [e["message"] for e in page.events] == ["first"]
+    log.write_text("first\nsecond\n")
+    page = service.events(ctx, GROUP, "running/algo-1-1700000000", token=page.forward)
+    assert [e["message"] for e in page.events] == ["second"]

@@ -111,7 +111,11 @@ class JobLogService:
             text = local.read_text(encoding="utf-8", errors="replace")
         except OSError:
             text = self._uploaded(job)
-        return text.splitlines()
+        lines = text.splitlines()
+        # A line still being written is held back: readers count lines, so a half line would never be re-sent.
+        if lines and not text.endswith("\n"):
+            lines.pop()
+        return lines
 
     def _uploaded(self, job: dict[str, Any]) -> str:
         outputs = [o for o in (job.get("ProcessingOutputConfig") or {}).get("Outputs") or [] if "S3Output" in o]
