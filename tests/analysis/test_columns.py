@@ -72,5 +72,5 @@ def test_json_lines_with_a_bad_line():
 
 
 def test_a_byte_order_mark_is_not_part_of_the_first_name():
-    batch, names = read_csv(b"\xef\xbb\xbfa,b\n1,2\n", header=True)
+    _, names = read_csv(b"\xef\xbb\xbfa,b\n1,2\n", header=True)
     assert names == ["a", "b"]

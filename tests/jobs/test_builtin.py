@@ -290,6 +290,13 @@ def test_preprocessor_with_a_syntax_error_or_no_handler(tmp_path):
         suggest_baseline(tmp_path / "d.csv", tmp_path / "out", CSV_HEADER, record_preprocessor_script=empty)
 
 
+def test_preprocessor_is_refused_for_parquet(tmp_path):
+    pl.DataFrame({"a": [1]}).write_parquet(tmp_path / "d.parquet")
+    pre = script(tmp_path, "pre.py", "def preprocess_handler(r):\n    return r\n")
+    with pytest.raises(JobFailed, match="Preprocessor script not supported for format parquet"):
+        suggest_baseline(tmp_path / "d.parquet", tmp_path / "out", {"parquet": {}}, record_preprocessor_script=pre)
+
+
 def test_postprocessor_runs_after_outputs_with_the_environment(tmp_path):
     (tmp_path / "d.csv").write_text("a\n1\n")
     post = script(tmp_path, "post.py", """\

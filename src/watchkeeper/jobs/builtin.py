@@ -56,7 +56,7 @@ STATISTICS_FILE = "statistics.json"
 CONSTRAINTS_FILE = "constraints.json"
 VIOLATIONS_FILE = "constraint_violations.json"
 
-CSV_CHUNK_BYTES = 64 << 20  # CSV files are read in chunks of about this size, cut at line ends
+CSV_CHUNK_BYTES = 32 << 20  # CSV files are read in chunks of about this size, cut at line ends
 BATCH_ROWS = 200_000  # rows per state update when reading JSON, Parquet and preprocessor output
 
 ProgressFn = Callable[[int], None]  # called with the number of input bytes just processed
@@ -492,6 +492,8 @@ class JobSummary:
 def _compute(source: str | os.PathLike[str], fmt: DatasetFormat, *, names: Sequence[str] | None,
              start_time: Any, end_time: Any, preprocessor: Preprocessor | None, log: JobLog,
              progress: ProgressFn | None) -> tuple[DatasetState, dict[str, int], dict[str, int], int]:
+    if preprocessor is not None and fmt.kind == "parquet":
+        raise JobFailed("Preprocessor script not supported for format parquet.")
     files = list_files(source)
     state = DatasetState()
     skipped: dict[str, int] = {}
