@@ -135,11 +135,6 @@ def read_csv(
     return Tabular(frame, bad), list(names or ())
 
 
-def rename(frame: pl.DataFrame, names: Sequence[str] | None) -> pl.DataFrame:
-    """Columns named by position from `names`, `_c<i>` beyond."""
-    return frame.rename(dict(zip(frame.columns, column_names(frame.width, names), strict=True)))
-
-
 def read_ndjson(data: bytes, schema: dict | None = None) -> Tabular:
     """JSON Lines into a frame (with `schema`, or inferred over every line). Blank lines are skipped; a
     line that is not a JSON object is counted as bad and left out."""

@@ -71,11 +71,6 @@ class CaptureStats:
         if n:
             self.bad[reason] += n
 
-    def merge(self, other: CaptureStats) -> CaptureStats:
-        return CaptureStats(self.files + other.files, self.lines + other.lines,
-                            self.out_of_window + other.out_of_window, self.shadow + other.shadow,
-                            self.rows + other.rows, self.bad + other.bad)
-
 
 def parse_time(value: str | datetime | None) -> datetime | None:
     """ISO-8601 (`2022-03-24T00:23:04Z`) to an aware UTC datetime."""
