@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import botocore.session
-import httpx
 import orjson
 from botocore.model import OperationModel, ServiceModel
 from starlette.applications import Starlette
@@ -115,11 +114,7 @@ def create_app(services: Services, run_scheduler: bool = True) -> Starlette:
 
     scheduler = Scheduler(services, ping=ping)
     capture = CaptureWriter(services.store, flush_interval=services.settings.capture_flush_seconds)
-    http = httpx.AsyncClient(
-        timeout=httpx.Timeout(services.settings.invocation_timeout_seconds, connect=5.0),
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-    )
-    runtime = Runtime(services, capture, http)
+    runtime = Runtime(services, capture, services.settings.invocation_timeout_seconds)
     runner = JobRunner(
         services.processing_jobs,
         services.store,
@@ -130,6 +125,7 @@ def create_app(services: Services, run_scheduler: bool = True) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await runtime.open()
         if run_scheduler:
             scheduler.start()
             runner.start()
@@ -138,7 +134,7 @@ def create_app(services: Services, run_scheduler: bool = True) -> Starlette:
         finally:
             scheduler.stop()
             runner.stop()
-            await http.aclose()
+            await runtime.close()
             try:
                 capture.close()  # every acknowledged capture record reaches storage on a clean shutdown
             finally:
