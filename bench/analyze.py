@@ -1,6 +1,6 @@
 """Analyzer throughput: `suggest_baseline` on a generated 1M-row CSV and `analyze` on 1M capture records.
 
-    .venv/bin/python bench/analysis.py [--rows 1000000] [--features 20] [--files 60]
+    .venv/bin/python bench/analyze.py [--rows 1000000] [--features 20] [--files 60]
 
 Prints rows/s, MB/s and peak RSS for each job, with the raw polars parse time of the same input beside it
 (the floor: reading without analysing). Each job runs in its own process so peak RSS is its own.
