@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from watchkeeper.analysis.columns import Tabular, read_csv, read_ndjson
+from watchkeeper.analysis.columns import Tabular, read_lines, read_ndjson
 
 ENDPOINT_INPUT = "endpointInput"
 ENDPOINT_OUTPUT = "endpointOutput"
@@ -213,8 +213,7 @@ def tabularise(lines: pl.Series, names: Sequence[str] | None, stats: CaptureStat
     """Record lines into named string columns (width: the most common number of fields)."""
     if len(lines) == 0:
         return Tabular(pl.DataFrame(), 0)
-    text = lines.str.join("\n").item().encode("utf-8") + b"\n"
-    batch, _ = read_csv(text, names=names, quoting=False)
+    batch = read_lines(lines, names)
     stats.rows += batch.frame.height
     stats.count(WRONG_WIDTH, batch.bad_rows)
     return batch
