@@ -32,7 +32,7 @@ MAX_BODY_BYTES = 6 * 1024 * 1024  # SageMaker's real-time payload limit
 FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "x-amzn-sagemaker-custom-attributes")
 
 
-class RuntimeError_(Exception):
+class InvocationError(Exception):
     def __init__(self, code: str, status: int, message: str, **fields: Any) -> None:
         super().__init__(message)
         self.code, self.status, self.message, self.fields = code, status, message, fields
@@ -47,8 +47,8 @@ class RuntimeError_(Exception):
         )
 
 
-def _validation(message: str) -> RuntimeError_:
-    return RuntimeError_("ValidationError", 400, message)
+def _validation(message: str) -> InvocationError:
+    return InvocationError("ValidationError", 400, message)
 
 
 def choose_variant(deployment: Deployment, target: str | None, draw: float) -> Variant:
@@ -124,11 +124,11 @@ class Runtime:
         request_id = new_request_id()
         try:
             return await self._invoke(request, request_id)
-        except RuntimeError_ as error:
+        except InvocationError as error:
             return error.response(request_id)
         except Exception:
             log.exception("invocation %s failed", request_id)
-            return RuntimeError_("InternalFailure", 500, "Internal server error").response(request_id)
+            return InvocationError("InternalFailure", 500, "Internal server error").response(request_id)
 
     async def _invoke(self, request: Request, request_id: str) -> Response:
         settings = self.services.settings
@@ -187,7 +187,7 @@ class Runtime:
                 content_type = upstream.headers.get("content-type", "application/octet-stream")
                 attributes = upstream.headers.get("x-amzn-sagemaker-custom-attributes")
         except TimeoutError:
-            raise RuntimeError_(
+            raise InvocationError(
                 "ModelError",
                 424,
                 'Received server error (0) from primary with message "Your invocation timed out while waiting '
@@ -197,7 +197,7 @@ class Runtime:
                 LogStreamArn=log_stream,
             ) from None
         except aiohttp.ClientError as exc:
-            raise RuntimeError_(
+            raise InvocationError(
                 "ModelError",
                 424,
                 'Received server error (0) from primary with message "Could not reach the model server of '
@@ -209,7 +209,7 @@ class Runtime:
         if status >= 400:
             kind = "client" if status < 500 else "server"
             original = content.decode("utf-8", errors="replace")[:1024]
-            raise RuntimeError_(
+            raise InvocationError(
                 "ModelError",
                 424,
                 f'Received {kind} error ({status}) from primary with message "{original}". '

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from watchkeeper.clock import Clock, millis
@@ -21,6 +21,7 @@ from watchkeeper.config import Settings
 from watchkeeper.errors import ValidationError
 from watchkeeper.services.context import RequestContext
 from watchkeeper.services.listing import list_filters, paginate
+from watchkeeper.services.lookup import find_named
 from watchkeeper.services.named_resources import NamedResources
 from watchkeeper.services.tags import TagService
 from watchkeeper.store import Database
@@ -126,7 +127,7 @@ class EndpointService:
 
     # --- endpoints -------------------------------------------------------------------------------
 
-    def _deployment(self, conn: Any, ctx: RequestContext, config_name: str) -> Deployment:
+    def _deployment(self, conn: Connection, ctx: RequestContext, config_name: str) -> Deployment:
         config_row = self.configs.find(conn, ctx, config_name)
         config = orjson.loads(config_row.body)
         variants = []
@@ -145,14 +146,8 @@ class EndpointService:
             )
         return Deployment(config_row.name, tuple(variants), config.get("DataCaptureConfig"))
 
-    def _find(self, conn: Any, ctx: RequestContext, name: str) -> Row[Any]:
-        row = conn.execute(
-            select(endpoints).where(
-                endpoints.c.account == ctx.account,
-                endpoints.c.region == ctx.region,
-                endpoints.c.name_key == name.lower(),
-            )
-        ).first()
+    def _find(self, conn: Connection, ctx: RequestContext, name: str) -> Row[Any]:
+        row = find_named(conn, endpoints, ctx, name)
         if row is None:
             raise ValidationError(f'Could not find endpoint "{ctx.arn("endpoint", name)}".')
         return row
@@ -303,10 +298,6 @@ class EndpointService:
                 )
                 changed += result.rowcount
         return changed
-
-    def count(self) -> int:
-        with self.db.read() as conn:
-            return conn.execute(select(func.count()).select_from(endpoints)).scalar_one()
 
 
 def _retain(old: Deployment, new: Deployment, params: dict[str, Any]) -> Deployment:

@@ -18,7 +18,9 @@ from watchkeeper.scheduling.execution_jobs import (
 from watchkeeper.scheduling.expressions import parse_schedule_expression
 from watchkeeper.scheduling.fire_times import Window, analysis_window
 from watchkeeper.services.context import RequestContext
+from watchkeeper.services.endpoints import Deployment
 from watchkeeper.services.listing import list_filters, paginate
+from watchkeeper.services.lookup import find_named
 from watchkeeper.services.processing_jobs import ProcessingJobService
 from watchkeeper.store import Database
 from watchkeeper.store.tables import endpoints, job_definitions, monitoring_executions
@@ -97,14 +99,9 @@ class ExecutionStarter:
         with self.db.write() as conn:
             stored = None
             if schedule.job_definition_name:
-                row = conn.execute(
-                    select(job_definitions.c.body).where(
-                        job_definitions.c.account == schedule.account,
-                        job_definitions.c.region == schedule.region,
-                        job_definitions.c.monitoring_type == schedule.monitoring_type,
-                        job_definitions.c.name_key == schedule.job_definition_name.lower(),
-                    )
-                ).first()
+                row = find_named(
+                    conn, job_definitions, ctx, schedule.job_definition_name, monitoring_type=schedule.monitoring_type
+                )
                 stored = orjson.loads(row.body) if row else {}
             definition = normalise_definition(schedule.monitoring_type, config, stored)
             source = definition["MonitoringInputs"][0]
@@ -130,10 +127,11 @@ class ExecutionStarter:
                     execution_id = conn.execute(insert(monitoring_executions).values(**values)).inserted_primary_key[0]
             except IntegrityError:
                 return None  # another scheduler (or an earlier tick) started this fire time
-            reason = self._unsupported(schedule, stored)
-            capture = None
+            capture, reason = None, self._unsupported(schedule, stored, definition)
             if reason is None and schedule.endpoint_name:
                 capture, reason = self._capture_source(conn, ctx, schedule.endpoint_name)
+            if reason is None and schedule.monitoring_type == "ModelQuality" and capture is None:
+                reason = "A ModelQuality schedule needs an endpoint input whose endpoint captures its traffic."
             if reason is not None:
                 conn.execute(
                     update(monitoring_executions)
@@ -143,16 +141,7 @@ class ExecutionStarter:
                 return None
             next_job = None
             if schedule.monitoring_type == "ModelQuality":
-                if capture is None or not (definition["MonitoringInputs"][0].get("GroundTruthS3Input") or {}).get(
-                    "S3Uri"
-                ):
-                    reason = "A ModelQuality schedule needs an endpoint input with capture and a GroundTruthS3Input."
-                    conn.execute(
-                        update(monitoring_executions)
-                        .where(monitoring_executions.c.id == execution_id)
-                        .values(status="Failed", failure_reason=reason)
-                    )
-                    return None
+                assert capture is not None
                 request, analysis = model_quality_requests(
                     definition=definition,
                     schedule_name=schedule.name,
@@ -180,7 +169,7 @@ class ExecutionStarter:
             return str(request["ProcessingJobName"])
 
     @staticmethod
-    def _unsupported(schedule: Row[Any], stored: dict[str, Any] | None) -> str | None:
+    def _unsupported(schedule: Row[Any], stored: dict[str, Any] | None, definition: dict[str, Any]) -> str | None:
         if stored == {}:
             return f"The job definition {schedule.job_definition_name} of this schedule no longer exists."
         if schedule.monitoring_type not in ("DataQuality", "ModelQuality"):
@@ -188,27 +177,24 @@ class ExecutionStarter:
                 f"{schedule.monitoring_type} executions are not supported by this Watchkeeper version yet; "
                 "DataQuality and ModelQuality schedules run."
             )
+        if schedule.monitoring_type == "ModelQuality" and not (
+            definition["MonitoringInputs"][0].get("GroundTruthS3Input") or {}
+        ).get("S3Uri"):
+            return "A ModelQuality schedule needs a GroundTruthS3Input."
         return None
 
     @staticmethod
     def _capture_source(
         conn: Connection, ctx: RequestContext, endpoint: str
     ) -> tuple[CaptureSource | None, str | None]:
-        row = conn.execute(
-            select(endpoints.c.deployment).where(
-                endpoints.c.account == ctx.account,
-                endpoints.c.region == ctx.region,
-                endpoints.c.name_key == endpoint.lower(),
-            )
-        ).first()
+        row = find_named(conn, endpoints, ctx, endpoint)
         if row is None:
             return None, (
                 f"Endpoint {endpoint} does not exist in this Watchkeeper, so where its captured data lives is unknown. "
                 "Create it (a model without WATCHKEEPER_UPSTREAM_URL is enough) with a DataCaptureConfig."
             )
-        deployment = orjson.loads(row.deployment)
-        capture = deployment.get("data_capture") or {}
-        if not capture.get("DestinationS3Uri"):
+        deployment = Deployment.from_json(row.deployment)
+        destination = (deployment.data_capture or {}).get("DestinationS3Uri")
+        if not destination:
             return None, f"Endpoint {endpoint} has no DataCaptureConfig: there is no captured data to monitor."
-        variants = tuple(v["name"] for v in deployment["variants"])
-        return CaptureSource(capture["DestinationS3Uri"], endpoint, variants), None
+        return CaptureSource(destination, endpoint, tuple(v.name for v in deployment.variants)), None

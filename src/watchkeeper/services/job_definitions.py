@@ -14,6 +14,7 @@ from watchkeeper.errors import ResourceInUse, ResourceLimitExceeded, ResourceNot
 from watchkeeper.services.context import RequestContext
 from watchkeeper.services.echo import with_network_defaults
 from watchkeeper.services.listing import list_filters, paginate
+from watchkeeper.services.lookup import find_named
 from watchkeeper.services.monitoring_types import MonitoringType
 from watchkeeper.services.schedule_rules import check_offsets
 from watchkeeper.services.tags import TagService
@@ -79,14 +80,7 @@ class JobDefinitionService:
         return arn
 
     def find(self, conn: Connection, ctx: RequestContext, kind: MonitoringType, name: str) -> Row[Any]:
-        row = conn.execute(
-            select(job_definitions).where(
-                job_definitions.c.account == ctx.account,
-                job_definitions.c.region == ctx.region,
-                job_definitions.c.monitoring_type == kind.name,
-                job_definitions.c.name_key == name.lower(),
-            )
-        ).first()
+        row = find_named(conn, job_definitions, ctx, name, monitoring_type=kind.name)
         if row is None:
             raise ResourceNotFound(f"Could not find {kind.name} job definition '{name}'")
         return row

@@ -16,6 +16,7 @@ from watchkeeper.clock import Clock, millis
 from watchkeeper.errors import ValidationError
 from watchkeeper.services.context import RequestContext
 from watchkeeper.services.listing import list_filters, paginate
+from watchkeeper.services.lookup import find_named
 from watchkeeper.services.tags import TagService
 from watchkeeper.store import Database
 
@@ -60,10 +61,7 @@ class NamedResources:
         return arn
 
     def find(self, conn: Connection, ctx: RequestContext, name: str) -> Row[Any]:
-        t = self.table
-        row = conn.execute(
-            select(t).where(t.c.account == ctx.account, t.c.region == ctx.region, t.c.name_key == name.lower())
-        ).first()
+        row = find_named(conn, self.table, ctx, name)
         if row is None:
             raise ValidationError(f'Could not find {self.noun} "{ctx.arn(self.arn_type, name)}".')
         return row

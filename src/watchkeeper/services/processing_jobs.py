@@ -19,6 +19,7 @@ from watchkeeper.clock import Clock, millis
 from watchkeeper.errors import ResourceInUse, ValidationError
 from watchkeeper.services.context import RequestContext
 from watchkeeper.services.listing import list_filters, paginate
+from watchkeeper.services.lookup import find_named
 from watchkeeper.services.tags import TagService
 from watchkeeper.store import Database
 from watchkeeper.store.tables import monitoring_executions, processing_jobs
@@ -100,13 +101,7 @@ class ProcessingJobService:
             return self.insert(conn, ctx, params)
 
     def _find(self, conn: Connection, ctx: RequestContext, name: str) -> Row[Any]:
-        row = conn.execute(
-            select(processing_jobs).where(
-                processing_jobs.c.account == ctx.account,
-                processing_jobs.c.region == ctx.region,
-                processing_jobs.c.name_key == name.lower(),
-            )
-        ).first()
+        row = find_named(conn, processing_jobs, ctx, name)
         if row is None:
             # What SageMaker answers (and what boto3's ProcessingJobCompletedOrStopped waiter expects).
             raise ValidationError(f"Could not find requested job with name {name}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from watchkeeper.errors import ResourceNotFound, ValidationError
 from watchkeeper.services.listing import decode_token, encode_token
@@ -19,10 +19,6 @@ class TagService:
     def __init__(self, db: Database, taggable: Iterable[Table]) -> None:
         self.db = db
         self.taggable = list(taggable)
-
-    def register(self, table: Table) -> None:
-        """Later resource families (endpoints, processing jobs) add their table here."""
-        self.taggable.append(table)
 
     def _require_resource(self, conn: Connection, arn: str) -> None:
         for table in self.taggable:
@@ -81,6 +77,3 @@ class TagService:
 
     def drop_all(self, conn: Connection, arn: str) -> None:
         conn.execute(delete(tags).where(tags.c.resource_arn == arn))
-
-    def count(self, conn: Connection, arn: str) -> int:
-        return conn.execute(select(func.count()).where(tags.c.resource_arn == arn)).scalar_one()
