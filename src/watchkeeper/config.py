@@ -31,6 +31,11 @@ class Settings:
     invocation_timeout_seconds: float = field(default_factory=lambda: float(_env("INVOCATION_TIMEOUT_SECONDS", "60")))
     # After a crash, at most this much acknowledged capture can be lost (docs/capture.md).
     capture_flush_seconds: float = field(default_factory=lambda: float(_env("CAPTURE_FLUSH_SECONDS", "1")))
+    # Each endpoint's share of the capture buffer: records waiting for storage beyond it are shed (counted),
+    # so one endpoint whose writes fail cannot take memory or records from another (docs/capture.md).
+    capture_buffer_mb_per_endpoint: float = field(
+        default_factory=lambda: float(_env("CAPTURE_BUFFER_MB_PER_ENDPOINT", "32"))
+    )
     # Processing jobs run side by side, each in its own folder under DATA_DIR/jobs.
     max_concurrent_jobs: int = field(default_factory=lambda: int(_env("MAX_CONCURRENT_JOBS", "2")))
     # A job whose runner has not renewed its lease for this long is failed (the runner died).
@@ -40,6 +45,18 @@ class Settings:
     s3_region: str = field(default_factory=lambda: _env("S3_REGION", "us-east-1"))
     s3_access_key_id: str = field(default_factory=lambda: _env("S3_ACCESS_KEY_ID", ""))
     s3_secret_access_key: str = field(default_factory=lambda: _env("S3_SECRET_ACCESS_KEY", ""))
+    # Trust at the edge (docs/security.md): keys in AWS's credentials INI format; without them the server only
+    # listens on loopback unless `insecure` is set.
+    auth_file: str = field(default_factory=lambda: _env("AUTH_FILE", ""))
+    insecure: bool = field(default_factory=lambda: _env("INSECURE", "") in ("1", "true", "yes"))
+    # Bodies of the JSON APIs (InvokeEndpoint has AWS's own 6 MB); requests whose head or body stalls longer
+    # than the timeout, and idle keep-alive connections, are closed.
+    max_request_bytes: int = field(default_factory=lambda: int(_env("MAX_REQUEST_BYTES", str(1024 * 1024))))
+    request_timeout_seconds: float = field(default_factory=lambda: float(_env("REQUEST_TIMEOUT_SECONDS", "30")))
+    keep_alive_seconds: float = field(default_factory=lambda: float(_env("KEEP_ALIVE_SECONDS", "5")))
+    max_connections: int = field(default_factory=lambda: int(_env("MAX_CONNECTIONS", "1000")))
+    # Comma-separated hosts (host or host:port) that model servers may live on; empty allows any.
+    upstream_allow: str = field(default_factory=lambda: _env("UPSTREAM_ALLOW", ""))
 
     @property
     def sqlite_path(self) -> Path:

@@ -1,6 +1,6 @@
 """The object-storage interface: `s3://bucket/key` URIs, one small Protocol, and its errors.
 
-    StorageError
+    StorageError        `.permanent`: retrying the same request cannot succeed (False: an outage, a 5xx, a timeout)
     ├── InvalidUri      the text is not an `s3://bucket[/key]` URI
     ├── InvalidKey      a well-formed URI this store cannot hold (escapes the folder, too long, a "folder")
     └── NoSuchKey       reading an object that does not exist
@@ -25,19 +25,36 @@ _BUCKET_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
 
 
 class StorageError(Exception):
-    """Anything the object store could not do; the message names the URI and what to do."""
+    """Anything the object store could not do; the message names the URI and what to do.
+
+    `permanent` is True when the same request can never succeed as it is (a key the store refuses, a
+    missing bucket, access denied): callers that retry (the capture writer) give up on it at once.
+    Connection errors, 5xx answers and timeouts are not permanent."""
+
+    permanent: bool = False
+
+    def __init__(self, *args: object, permanent: bool | None = None) -> None:
+        super().__init__(*args)
+        if permanent is not None:
+            self.permanent = permanent
 
 
 class InvalidUri(StorageError, ValueError):
     """The text is not an `s3://bucket[/key]` URI."""
 
+    permanent = True
+
 
 class InvalidKey(StorageError, ValueError):
     """A well-formed URI whose key this store refuses (it would escape the store's folder, etc.)."""
 
+    permanent = True
+
 
 class NoSuchKey(StorageError, LookupError):
     """No object at this URI."""
+
+    permanent = True
 
 
 class NoSuchBucket(NoSuchKey):

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
@@ -29,6 +30,9 @@ from watchkeeper.storage.base import (
 )
 
 _TMP_DIR = ".tmp"
+# Write errors that retrying cannot cure (no permission, read-only file system, a name too long);
+# a full disk or an I/O error may clear.
+_PERMANENT_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENAMETOOLONG})
 
 
 def _current_umask() -> int:
@@ -88,7 +92,10 @@ class LocalObjectStore:
                     "(the embedded store cannot hold both 'a' and 'a/b')"
                 ) from None
             except OSError as exc:  # disk full, permissions, ...
-                raise StorageError(f"cannot write {uri!r} at {str(path)!r}: {exc.strerror or exc}") from exc
+                raise StorageError(
+                    f"cannot write {uri!r} at {str(path)!r}: {exc.strerror or exc}",
+                    permanent=exc.errno in _PERMANENT_ERRNOS,
+                ) from exc
 
     def _write_and_rename(self, path: Path, data: bytes) -> None:
         fd, tmp = tempfile.mkstemp(dir=self._tmp, prefix="put-")

@@ -32,6 +32,19 @@ if TYPE_CHECKING:
     from watchkeeper.config import Settings
 
 _MISSING_KEY_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+# 4xx answers that a later retry of the same request can still get past (throttling, clock, timeouts);
+# every other 4xx (AccessDenied, InvalidBucketName, KeyTooLongError, ...) is permanent, every 5xx is not.
+_TRANSIENT_CLIENT_CODES = frozenset({
+    "RequestTimeout", "SlowDown", "Throttling", "ThrottlingException", "TooManyRequests",
+    "RequestTimeTooSkewed", "ExpiredToken", "TokenRefreshRequired", "OperationAborted",
+})
+
+
+def _permanent(exc: ClientError, code: str) -> bool:
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+    if code in _TRANSIENT_CLIENT_CODES or status in (408, 429):
+        return False
+    return 400 <= int(status) < 500
 
 
 class S3ObjectStore:
@@ -86,7 +99,7 @@ class S3ObjectStore:
             if code == "NoSuchBucket":
                 bucket = parse_s3_uri(uri).bucket
                 return NoSuchBucket(f"{action} {uri!r}: bucket {bucket!r} does not exist; create it first")
-            return StorageError(f"{action} {uri!r} failed: {code}: {message}")
+            return StorageError(f"{action} {uri!r} failed: {code}: {message}", permanent=_permanent(exc, code))
         where = self.endpoint_url or "AWS S3"
         return StorageError(
             f"{action} {uri!r} failed talking to {where}: {exc} "
