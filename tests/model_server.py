@@ -35,6 +35,8 @@ async def invocations(request: Request) -> Response:
     body = await request.body()
     if b"fail" in body:
         return Response("model exploded on this input", status_code=500, media_type="text/plain")
+    if b"huge" in body:  # past SageMaker's 6 MB answer limit
+        return Response(b"9" * (7 * 1024 * 1024), media_type="text/csv")
     if b"slow" in body:
         await asyncio.sleep(3)
     attributes = request.headers.get("x-amzn-sagemaker-custom-attributes")
@@ -54,7 +56,18 @@ async def invocations(request: Request) -> Response:
     return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
 
 
-app = Starlette(routes=[Route("/ping", ping), Route("/invocations", invocations, methods=["POST"])])
+async def internal(_: Request) -> Response:
+    """Stands for an internal service beside the model server, which no endpoint may relay to."""
+    return Response("internal secret", media_type="text/plain")
+
+
+app = Starlette(
+    routes=[
+        Route("/ping", ping),
+        Route("/invocations", invocations, methods=["POST"]),
+        Route("/internal", internal, methods=["GET", "POST"]),
+    ]
+)
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()

@@ -21,11 +21,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def write_auth_file(path: Path, keys: dict[str, tuple[str, str, str]]) -> Path:
+    sections = [
+        f"[{user}]\naws_access_key_id = {access}\naws_secret_access_key = {secret}\naccount_id = {account}\n"
+        for user, (access, secret, account) in keys.items()
+    ]
+    path.write_text("\n".join(sections), encoding="utf-8")
+    return path
+
+
 class ServerProcess:
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None, port: int | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        env: dict[str, str] | None = None,
+        port: int | None = None,
+        keys: dict[str, tuple[str, str, str]] | None = None,
+        args: tuple[str, ...] = (),
+    ) -> None:
+        """`keys`: user → (access key, secret, account) written to an auth file; clients sign with the first."""
         self.data_dir = data_dir
         self.port = port or free_port()
         self.env = env or {}
+        self.keys = keys
+        self.args = args
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir / f"server-{self.port}.log"
 
@@ -36,6 +55,9 @@ class ServerProcess:
     def start(self, timeout: float = 30.0) -> ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "WATCHKEEPER_SCHEDULE_ACTIVATION_SECONDS": "0.3", **self.env}
+        if self.keys:
+            auth_file = write_auth_file(self.data_dir.parent / f"auth-{self.port}.ini", self.keys)
+            env["WATCHKEEPER_AUTH_FILE"] = str(auth_file)
         log = open(self.log_path, "ab")  # the child writes to it for its lifetime
         self.process = subprocess.Popen(
             [
@@ -47,6 +69,7 @@ class ServerProcess:
                 str(self.port),
                 "--data-dir",
                 str(self.data_dir),
+                *self.args,
             ],
             env=env,
             stdout=log,
@@ -77,12 +100,20 @@ class ServerProcess:
             self.process.kill()
             self.process.wait()
 
-    def client(self, service: str = "sagemaker", region: str = "us-east-1", retries: int = 0):  # type: ignore[no-untyped-def]
+    def client(  # type: ignore[no-untyped-def]
+        self,
+        service: str = "sagemaker",
+        region: str = "us-east-1",
+        retries: int = 0,
+        keys: tuple[str, str] | None = None,
+    ):
+        if keys is None:
+            keys = next(iter(self.keys.values()))[:2] if self.keys else ("test", "test")
         return boto3.client(
             service,
             endpoint_url=self.url,
             region_name=region,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
+            aws_access_key_id=keys[0],
+            aws_secret_access_key=keys[1],
             config=Config(retries={"max_attempts": retries + 1, "mode": "standard"}),
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,19 +16,21 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
-from watchkeeper.api.awsjson import error_response, json_response, new_request_id, region_from_authorization
+from watchkeeper.api.awsjson import error_response, json_response, new_request_id
+from watchkeeper.api.edge import Edge, EdgeLimits, request_context
 from watchkeeper.api.logs import TARGET_PREFIX as LOGS_TARGET_PREFIX
 from watchkeeper.api.logs import LogsApi
 from watchkeeper.api.runtime import Runtime, ping
 from watchkeeper.api.sagemaker import OPERATIONS
 from watchkeeper.api.validation import validate_input
+from watchkeeper.auth.sigv4 import Principal
 from watchkeeper.capture.writer import CaptureWriter
 from watchkeeper.errors import AwsError, InternalFailure, SerializationError, UnknownOperation
 from watchkeeper.jobs.runner import JobRunner
 from watchkeeper.scheduling.scheduler import Scheduler
 from watchkeeper.services.container import Services
-from watchkeeper.services.context import RequestContext
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +71,7 @@ class ControlPlane:
             except orjson.JSONDecodeError as exc:
                 raise SerializationError(f"Request body is not valid JSON: {exc}") from None
             validated = validate_input(operation.input_shape, params)
-            ctx = RequestContext(
-                account=self.services.settings.account_id,
-                region=region_from_authorization(
-                    request.headers.get("authorization"), self.services.settings.default_region
-                ),
-            )
+            ctx = request_context(request)
             if operation.name.startswith(READ_ONLY_PREFIXES):
                 result = handler(self.services, ctx, validated)
             else:
@@ -101,7 +98,11 @@ async def no_route(request: Request, exc: Exception) -> Response:
     return response
 
 
-def create_app(services: Services, run_scheduler: bool = True) -> Starlette:
+def create_app(
+    services: Services, run_scheduler: bool = True, keys: Mapping[str, Principal] | None = None
+) -> ASGIApp:
+    """The whole server as one ASGI app; with `keys`, every request but /healthz must carry a valid SigV4
+    signature by one of them (api/edge.py)."""
     model = botocore.session.get_session().get_service_model("sagemaker")
     control_plane = ControlPlane(services, model)
     logs = LogsApi(services)
@@ -140,7 +141,7 @@ def create_app(services: Services, run_scheduler: bool = True) -> Starlette:
             finally:
                 services.close()
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/", json_api, methods=["POST"]),
             Route("/endpoints/{name}/invocations", runtime.invoke, methods=["POST"]),
@@ -148,4 +149,12 @@ def create_app(services: Services, run_scheduler: bool = True) -> Starlette:
         ],
         lifespan=lifespan,
         exception_handlers={404: no_route, 405: no_route},
+    )
+    settings = services.settings
+    return Edge(
+        app,
+        keys=keys,
+        default_principal=Principal("default", "", "", settings.account_id),
+        default_region=settings.default_region,
+        limits=EdgeLimits(settings.max_request_bytes, settings.request_timeout_seconds),
     )

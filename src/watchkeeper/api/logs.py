@@ -17,7 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from watchkeeper.api.awsjson import error_response, json_response, new_request_id, region_from_authorization
+from watchkeeper.api.awsjson import error_response, json_response, new_request_id
+from watchkeeper.api.edge import request_context
 from watchkeeper.api.validation import validate_input
 from watchkeeper.errors import AwsError, InternalFailure, SerializationError, UnknownOperation
 from watchkeeper.services.container import Services
@@ -80,11 +81,7 @@ class LogsApi:
             except orjson.JSONDecodeError as exc:
                 raise SerializationError(f"Request body is not valid JSON: {exc}") from None
             validated = validate_input(self.model.operation_model(name).input_shape, params)
-            settings = self.services.settings
-            ctx = RequestContext(
-                account=settings.account_id,
-                region=region_from_authorization(request.headers.get("authorization"), settings.default_region),
-            )
+            ctx = request_context(request)
             # Reads a file or an object: off the event loop.
             result = await run_in_threadpool(handler, self.logs, ctx, validated)
         except AwsError as error:

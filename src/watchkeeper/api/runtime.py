@@ -18,13 +18,15 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from watchkeeper.api.awsjson import new_request_id, region_from_authorization
+from watchkeeper.api.awsjson import new_request_id
+from watchkeeper.api.edge import request_context
 from watchkeeper.capture.records import CaptureConfig
 from watchkeeper.capture.writer import CaptureWriter
 from watchkeeper.errors import ValidationError
 from watchkeeper.services.container import Services
 from watchkeeper.services.context import RequestContext
 from watchkeeper.services.endpoints import IN_SERVICE, UPDATING, Deployment, Variant
+from watchkeeper.services.upstream import UpstreamError, check_upstream, parse_allow_list, upstream_path
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,7 @@ class Runtime:
         self.capture = capture
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds, connect=5.0)
         self.http: aiohttp.ClientSession | None = None
+        self.allow = parse_allow_list(services.settings.upstream_allow)
         self._routes: dict[tuple[str, str, str], Route] = {}
 
     async def open(self) -> None:
@@ -131,11 +134,7 @@ class Runtime:
             return InvocationError("InternalFailure", 500, "Internal server error").response(request_id)
 
     async def _invoke(self, request: Request, request_id: str) -> Response:
-        settings = self.services.settings
-        ctx = RequestContext(
-            settings.account_id,
-            region_from_authorization(request.headers.get("authorization"), settings.default_region),
-        )
+        ctx = request_context(request)
         name = request.path_params["name"]
         declared = int(request.headers.get("content-length") or 0)
         if declared > MAX_BODY_BYTES:
@@ -180,12 +179,30 @@ class Runtime:
         """(content type, custom attributes, body) of the model server's successful answer, or a ModelError."""
         assert self.http is not None, "Runtime.open() runs in the app's lifespan"
         log_stream = f"arn:aws:logs:{ctx.region}:{ctx.account}:log-group:/aws/sagemaker/Endpoints/{name}"
+        upstream_url = variant.upstream_url or ""
         try:
-            async with self.http.post(f"{variant.upstream_url}/invocations", data=body, headers=headers) as upstream:
-                content = await upstream.read()
+            check_upstream(upstream_url, self.allow)
+        except UpstreamError as exc:
+            raise _validation(f"Endpoint {name} variant {variant.name}: {exc}") from None
+        try:
+            async with self.http.post(
+                upstream_path(upstream_url, "invocations"), data=body, headers=headers, allow_redirects=False
+            ) as upstream:
                 status = upstream.status
+                content = await _read_capped(upstream, MAX_BODY_BYTES)
                 content_type = upstream.headers.get("content-type", "application/octet-stream")
                 attributes = upstream.headers.get("x-amzn-sagemaker-custom-attributes")
+        except _AnswerTooLarge as too_large:
+            raise InvocationError(
+                "ModelError",
+                424,
+                f'Received server error ({too_large.status}) from primary with message "The answer of the model '
+                f"server of variant {variant.name} exceeds the limit of {MAX_BODY_BYTES} bytes "
+                f'({too_large.seen} bytes or more); it was not read further."',
+                OriginalStatusCode=too_large.status,
+                OriginalMessage="response too large",
+                LogStreamArn=log_stream,
+            ) from None
         except TimeoutError:
             raise InvocationError(
                 "ModelError",
@@ -221,9 +238,30 @@ class Runtime:
         return content_type, attributes, content
 
 
+class _AnswerTooLarge(Exception):
+    def __init__(self, status: int, seen: int) -> None:
+        super().__init__(f"answer of {seen}+ bytes")
+        self.status, self.seen = status, seen
+
+
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The body, or _AnswerTooLarge as soon as it is known to exceed `limit` (never read whole)."""
+    declared = response.content_length
+    if declared is not None and declared > limit:
+        raise _AnswerTooLarge(response.status, declared)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(256 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise _AnswerTooLarge(response.status, size)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def ping(url: str) -> bool:
     """GET <model server>/ping answers 200 when it is ready (SageMaker's container contract)."""
     try:
-        return httpx.get(f"{url}/ping", timeout=2.0).status_code == 200
-    except httpx.HTTPError:
+        return httpx.get(upstream_path(url, "ping"), timeout=2.0, follow_redirects=False).status_code == 200
+    except (httpx.HTTPError, ValueError):
         return False

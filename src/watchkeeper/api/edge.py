@@ -1,0 +1,175 @@
+"""The edge of every API: bounded request bodies read within a deadline, then SigV4 verified.
+
+One ASGI middleware in front of every route, so an API added later is covered without a line of its own.
+It reads the body (refusing more than the route's bound, and a body that does not arrive within the request
+timeout), verifies the signature over it when keys are configured, and hands the route the principal, its
+region and the body, replayed. The region and account of every request come from here
+(`request_context`), never from an unverified header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from watchkeeper.api.awsjson import new_request_id, region_from_authorization
+from watchkeeper.auth.sigv4 import AuthError, Principal, SignedRequest, verify
+from watchkeeper.services.context import RequestContext
+
+log = logging.getLogger(__name__)
+
+PRINCIPAL_KEY = "watchkeeper.principal"
+REGION_KEY = "watchkeeper.region"
+INVOKE_MAX_BODY_BYTES = 6 * 1024 * 1024  # SageMaker's InvokeEndpoint payload limit
+UNAUTHENTICATED_PATHS = frozenset({"/healthz"})  # says "ok" and nothing else: load balancers probe it
+
+
+@dataclass(frozen=True)
+class EdgeLimits:
+    api_max_body_bytes: int
+    request_timeout_seconds: float
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _body_limit(path: str, limits: EdgeLimits) -> tuple[int, str]:
+    """(bound, error code): InvokeEndpoint has AWS's 6 MB; every JSON API the configured bound."""
+    if path.startswith("/endpoints/") and path.endswith("/invocations"):
+        return INVOKE_MAX_BODY_BYTES, "ValidationError"
+    return limits.api_max_body_bytes, "ValidationException"
+
+
+class Edge:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        keys: Mapping[str, Principal] | None,
+        default_principal: Principal,
+        default_region: str,
+        limits: EdgeLimits,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.app = app
+        self.keys = keys
+        self.default_principal = default_principal
+        self.default_region = default_region
+        self.limits = limits
+        self.now = now
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in UNAUTHENTICATED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        try:
+            body = await self._read_body(scope, receive)
+            principal, region = self._authenticate(scope, body)
+        except _Refused as refused:
+            await _refuse(send, refused.status, refused.code, refused.message)
+            return
+        except AuthError as error:
+            await _refuse(send, error.status, error.code, error.message)
+            return
+        scope[PRINCIPAL_KEY] = principal
+        scope[REGION_KEY] = region
+        await self.app(scope, _replay(body, receive), send)
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
+        limit, code = _body_limit(scope["path"], self.limits)
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise _Refused(413, code, f"Request body of {int(declared)} bytes exceeds the limit of {limit} bytes.")
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async with asyncio.timeout(self.limits.request_timeout_seconds):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        raise _Refused(400, "IncompleteRequest", "The client closed the connection mid-request.")
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > limit:
+                        raise _Refused(413, code, f"Request body exceeds the limit of {limit} bytes.")
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        return b"".join(chunks)
+        except TimeoutError:
+            raise _Refused(
+                408,
+                "RequestTimeoutException",
+                f"The request body did not arrive within {self.limits.request_timeout_seconds:g} s.",
+            ) from None
+
+    def _authenticate(self, scope: Scope, body: bytes) -> tuple[Principal, str]:
+        if self.keys is None:
+            authorization = _header(scope, b"authorization")
+            return self.default_principal, region_from_authorization(authorization, self.default_region)
+        query = scope.get("query_string", b"").decode("latin-1")
+        signed = SignedRequest(
+            method=scope["method"],
+            raw_path=(scope.get("raw_path") or scope["path"].encode()).decode("latin-1").split("?", 1)[0],
+            raw_query=query,
+            headers=[(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]],
+            payload_sha256=hashlib.sha256(body).hexdigest(),
+        )
+        return verify(signed, self.keys, self.now())
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _refuse(send: Send, status: int, code: str, message: str) -> None:
+    """AWS's JSON error shape, read alike by botocore's json and rest-json parsers; the connection closes,
+    since the rest of a refused body is never read."""
+    request_id = new_request_id()
+    body = orjson.dumps({"__type": code, "message": message})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/x-amz-json-1.1"),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-amzn-requestid", request_id.encode()),
+                (b"x-amzn-errortype", code.encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def request_context(request: Request) -> RequestContext:
+    """The verified account and region of a request that passed the edge."""
+    principal: Principal = request.scope[PRINCIPAL_KEY]
+    return RequestContext(account=principal.account, region=request.scope[REGION_KEY])
