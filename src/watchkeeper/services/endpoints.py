@@ -21,9 +21,11 @@ from watchkeeper.config import Settings
 from watchkeeper.errors import ValidationError
 from watchkeeper.services.context import RequestContext
 from watchkeeper.services.listing import list_filters, paginate
+from watchkeeper.services.locations import check_locations
 from watchkeeper.services.lookup import find_named
 from watchkeeper.services.named_resources import NamedResources
 from watchkeeper.services.tags import TagService
+from watchkeeper.services.upstream import UpstreamError, check_upstream, parse_allow_list
 from watchkeeper.store import Database
 from watchkeeper.store.tables import endpoint_configs, endpoints, models
 
@@ -106,6 +108,12 @@ class EndpointService:
         body = {k: v for k, v in params.items() if k not in ("ModelName", "Tags")}
         if not body.get("PrimaryContainer") and not body.get("Containers"):
             raise ValidationError("CreateModel needs PrimaryContainer or Containers")
+        url = upstream_of(body)
+        if url is not None:
+            try:
+                check_upstream(url, parse_allow_list(self.settings.upstream_allow))
+            except UpstreamError as exc:
+                raise ValidationError(f"Environment {UPSTREAM_ENV}: {exc}") from None
         with self.db.write() as conn:
             arn = self.models.insert(conn, ctx, params["ModelName"], body)
             self.tags.put(conn, arn, params.get("Tags", []))
@@ -116,6 +124,7 @@ class EndpointService:
         names = [v["VariantName"].lower() for v in body["ProductionVariants"]]
         if len(set(names)) != len(names):
             raise ValidationError("ProductionVariants must have unique VariantName values")
+        check_locations("CreateEndpointConfig", params)
         with self.db.write() as conn:
             for variant in body["ProductionVariants"]:
                 if "ModelName" not in variant:

@@ -14,6 +14,7 @@ from watchkeeper.errors import ResourceInUse, ResourceLimitExceeded, ResourceNot
 from watchkeeper.services.context import RequestContext
 from watchkeeper.services.echo import with_network_defaults
 from watchkeeper.services.listing import list_filters, paginate
+from watchkeeper.services.locations import check_locations
 from watchkeeper.services.lookup import find_named
 from watchkeeper.services.monitoring_types import MonitoringType
 from watchkeeper.services.schedule_rules import check_offsets
@@ -50,6 +51,7 @@ class JobDefinitionService:
         name = params["JobDefinitionName"]
         body = {k: v for k, v in params.items() if k not in _NOT_STORED}
         _check_single_input(kind, body)
+        check_locations(f"Create{kind.name}JobDefinition", params)
         check_offsets(body[f"{kind.name}JobInput"])
         arn = ctx.arn(kind.arn_type, name)
         try:

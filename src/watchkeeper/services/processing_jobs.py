@@ -8,7 +8,6 @@ the job belongs to, in the same transaction.
 
 from __future__ import annotations
 
-import posixpath
 from typing import Any
 
 import orjson
@@ -19,6 +18,7 @@ from watchkeeper.clock import Clock, millis
 from watchkeeper.errors import ResourceInUse, ValidationError
 from watchkeeper.services.context import RequestContext
 from watchkeeper.services.listing import list_filters, paginate
+from watchkeeper.services.locations import check_locations
 from watchkeeper.services.lookup import find_named
 from watchkeeper.services.tags import TagService
 from watchkeeper.store import Database
@@ -26,7 +26,6 @@ from watchkeeper.store.tables import monitoring_executions, processing_jobs
 
 IN_PROGRESS, COMPLETED, FAILED, STOPPING, STOPPED = "InProgress", "Completed", "Failed", "Stopping", "Stopped"
 TERMINAL = (COMPLETED, FAILED, STOPPED)
-CONTAINER_ROOT = "/opt/ml/processing/"
 
 
 def execution_status(job_status: str, exit_message: str | None) -> str:
@@ -37,25 +36,16 @@ def execution_status(job_status: str, exit_message: str | None) -> str:
     return job_status
 
 
-def _check_local_path(path: str, where: str) -> None:
-    normal = posixpath.normpath(path)
-    if not path.startswith(CONTAINER_ROOT) or normal != path.rstrip("/") or "\x00" in path:
-        raise ValidationError(f"{where} LocalPath '{path}' must be a normalised absolute path under {CONTAINER_ROOT}")
-
-
 def check_request(params: dict[str, Any]) -> None:
+    """What CreateProcessingJob refuses beyond the request's shape (also applied to the jobs executions build)."""
+    check_locations("CreateProcessingJob", params)
     seen: set[str] = set()
     for item in params.get("ProcessingInputs") or []:
         if item["InputName"] in seen:
             raise ValidationError(f"ProcessingInputs has two inputs named '{item['InputName']}'")
         seen.add(item["InputName"])
-        if "S3Input" in item:
-            _check_local_path(item["S3Input"]["LocalPath"], f"ProcessingInput {item['InputName']}")
-        elif "DatasetDefinition" in item:
+        if "DatasetDefinition" in item:
             raise ValidationError("DatasetDefinition inputs (Athena, Redshift) are not supported; use S3Input")
-    for item in (params.get("ProcessingOutputConfig") or {}).get("Outputs") or []:
-        if "S3Output" in item:
-            _check_local_path(item["S3Output"]["LocalPath"], f"ProcessingOutput {item['OutputName']}")
 
 
 class ProcessingJobService:

@@ -7,6 +7,7 @@ from typing import Any
 
 from watchkeeper.errors import ValidationError
 from watchkeeper.scheduling.expressions import ScheduleSpec, parse_offset, parse_schedule_expression
+from watchkeeper.services.locations import check_locations
 from watchkeeper.services.monitoring_types import DATA_QUALITY, MonitoringType, monitoring_type
 
 MAX_ONE_TIME_WINDOW_SECONDS = 24 * 3600
@@ -44,6 +45,8 @@ def resolve_config(config: dict[str, Any]) -> ResolvedConfig:
                 "MonitoringInputs[0] must contain exactly one of EndpointInput or BatchTransformInput; "
                 f"found {len(given)}"
             )
+        # Create and Update share the member names.
+        check_locations("CreateMonitoringSchedule", {"MonitoringScheduleConfig": config})
     return ResolvedConfig(spec=spec, kind=kind, inline=inline, definition_name=name)
 
 
