@@ -113,7 +113,8 @@ def test_close_flushes_everything(store: LocalObjectStore) -> None:
     stats = writer.stats()
     assert (stats.accepted, stats.written, stats.dropped, stats.pending_bytes) == (1000, 1000, 0, 0)
     assert not writer.write(PREFIX, line(1)), "a closed writer takes nothing"
-    assert writer.stats().dropped == 1
+    assert (writer.stats().shed, writer.stats().dropped) == (1, 0)
+    assert writer.losses() == {(PREFIX, "shed", "writer closed"): 1}
     writer.close()  # twice is fine
 
 
@@ -246,7 +247,7 @@ def test_buffer_limit_drops_new_records_instead_of_growing(tmp_path: Path) -> No
     writer = CaptureWriter(store, flush_interval=3600, max_buffer_bytes=10 * len(line(0)))
     accepted = [writer.write(PREFIX, line(i)) for i in range(15)]
     assert accepted == [True] * 10 + [False] * 5
-    assert writer.stats().dropped == 5
+    assert writer.stats().shed == 5
     store.failures = 0
     writer.close()
     assert len([r for lines in objects(store).values() for r in lines]) == 10

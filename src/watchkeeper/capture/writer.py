@@ -10,9 +10,22 @@ How records become objects (S3 objects cannot be appended to):
   the most a crash can lose (default 1 s). `close()` and `flush()` write every batch at once.
 - A batch is also closed early (rotation) when the next record would take it past `max_object_bytes`, or
   when the clock has entered another UTC hour: a record is always in the hour folder of its arrival.
-- Writes run on a background thread (and a few worker threads for parallel PUTs); `write()` only appends to
-  a list under a lock. A failed write is retried, same URI, after the next interval; while storage is
-  down, records are kept up to `max_buffer_bytes`, beyond which new ones are dropped and counted.
+- Writes run on a background thread that hands each endpoint's batches, in order, to a few worker threads;
+  `write()` only appends to a list under a lock.
+
+A fault stays with the endpoint where it starts (docs/capture.md):
+
+- Every endpoint (`<DestinationS3Uri>/<EndpointName>`) has its own queue and its own share of the buffer,
+  `max_endpoint_buffer_bytes` (`WATCHKEEPER_CAPTURE_BUFFER_MB_PER_ENDPOINT`). A record that would take an
+  endpoint past its share is *shed*: refused and counted. The whole buffer is bounded too
+  (`max_buffer_bytes`): past it, only endpoints holding more than an equal part of it shed, so an endpoint
+  whose writes keep up is never refused because of another's (the total stays below twice the bound).
+- A *transient* store error (connection, 5xx, timeout) keeps the batch and retries that endpoint, same URI,
+  with exponential backoff (`flush_interval` doubling up to `MAX_RETRY_SECONDS`); other endpoints go on.
+- A *permanent* one (`StorageError.permanent`: a key the store refuses, a missing bucket, access denied) drops
+  the batch at once, counted with its reason. Nothing is retried and nothing else waits.
+- Losses are logged once per endpoint and reason until that endpoint's writes succeed again, and counted:
+  `stats()` (totals), `losses()` (per endpoint, kind and reason), `pending_by_endpoint()`.
 
 Sampling is the caller's decision, made before the invocation's bodies are kept:
 `if writer.sample(config): ... writer.capture(config, ...)`. `sample()` applies `EnableCapture` and
@@ -24,10 +37,12 @@ from __future__ import annotations
 import atexit
 import logging
 import random
+import re
 import threading
 import time
 import uuid
 import weakref
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -41,6 +56,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_FLUSH_INTERVAL = 1.0
 DEFAULT_MAX_OBJECT_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_BUFFER_BYTES = 256 * 1024 * 1024
+DEFAULT_MAX_ENDPOINT_BUFFER_BYTES = 32 * 1024 * 1024  # WATCHKEEPER_CAPTURE_BUFFER_MB_PER_ENDPOINT
+MAX_RETRY_SECONDS = 30.0  # transient failures are retried at most this far apart (or flush_interval)
 
 
 def capture_prefix(destination_s3_uri: str, endpoint_name: str, variant_name: str) -> str:
@@ -62,14 +79,34 @@ class CaptureFlushError(StorageError):
     """Records the writer accepted could not be written when it was closed."""
 
 
+# Why records were lost, as counted in `CaptureWriter.losses()` (the store's refusals add their error kind).
+SHED_SHARE_FULL = "endpoint buffer share full"
+SHED_BUFFER_FULL = "capture buffer full"
+SHED_CLOSED = "writer closed"
+
+
 @dataclass(frozen=True, slots=True)
 class CaptureWriterStats:
     accepted: int  # records taken by write()
     written: int  # records now in storage
-    dropped: int  # records refused: buffer full, or writer closed
+    dropped: int  # accepted records the store refused permanently (bad key, missing bucket, access denied)
+    shed: int  # records refused by write(): the endpoint's buffer share (or the buffer) full, or writer closed
     objects: int  # objects written
-    write_errors: int  # failed object writes (each retried)
-    pending_bytes: int  # accepted, not yet written
+    write_errors: int  # failed object writes (transient ones are retried)
+    pending_bytes: int  # accepted, not yet written or dropped
+
+
+@dataclass(slots=True, eq=False)
+class _Share:
+    """One endpoint's part of the writer: its queue of sealed batches, its bytes, its retry state."""
+
+    key: str
+    pending: int = 0  # bytes accepted and not yet written or dropped (open, ready or being written)
+    open: int = 0  # open batches (one per variant) of this endpoint
+    ready: deque[_Batch] = field(default_factory=deque)  # sealed, waiting to be written, oldest first
+    busy: bool = False  # a thread is writing its batches
+    failures: int = 0  # transient failures in a row
+    retry_at: float = 0.0  # time.monotonic() before which it is not retried
 
 
 @dataclass(slots=True, eq=False)
@@ -77,8 +114,18 @@ class _Batch:
     uri: str
     hour: int
     deadline: float  # time.monotonic() by which it is written
+    share: _Share
     lines: list[bytes] = field(default_factory=list)
     size: int = 0
+
+
+def _reason(error: StorageError) -> str:
+    """A short, stable name for a store error: its class (`InvalidKey`, `NoSuchBucket`), or the S3 error
+    code in its message (`AccessDenied`)."""
+    if type(error) is not StorageError:
+        return type(error).__name__
+    match = re.search(r"failed: ([A-Za-z][A-Za-z0-9.]*): ", str(error))
+    return match.group(1) if match else "StorageError"
 
 
 class CaptureWriter:
@@ -92,28 +139,35 @@ class CaptureWriter:
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
         max_object_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
         max_buffer_bytes: int = DEFAULT_MAX_BUFFER_BYTES,
+        max_endpoint_buffer_bytes: int | None = None,
         write_workers: int = 4,
         draw: Callable[[], float] = random.random,
     ) -> None:
         if flush_interval <= 0:
             raise ValueError(f"flush_interval must be positive, got {flush_interval}")
-        if max_object_bytes <= 0 or max_buffer_bytes <= 0:
-            raise ValueError("max_object_bytes and max_buffer_bytes must be positive")
+        if max_endpoint_buffer_bytes is None:
+            from watchkeeper.config import Settings
+
+            max_endpoint_buffer_bytes = int(Settings().capture_buffer_mb_per_endpoint * 1024 * 1024)
+        if max_object_bytes <= 0 or max_buffer_bytes <= 0 or max_endpoint_buffer_bytes <= 0:
+            raise ValueError("max_object_bytes, max_buffer_bytes and max_endpoint_buffer_bytes must be positive")
         self.store = store
         self.clock = clock or SystemClock()
         self.flush_interval = flush_interval
         self.max_object_bytes = max_object_bytes
         self.max_buffer_bytes = max_buffer_bytes
+        self.max_endpoint_buffer_bytes = max_endpoint_buffer_bytes
+        self.retry_cap = max(MAX_RETRY_SECONDS, flush_interval)
         self._draw = draw
         self._cond = threading.Condition()
-        self._io_lock = threading.Lock()  # one flush at a time, so a prefix's objects are written in order
-        self._open: dict[str, _Batch] = {}
-        self._ready: list[_Batch] = []  # sealed, waiting to be written, oldest first
-        self._retry_at = 0.0
+        self._open: dict[str, _Batch] = {}  # by prefix (endpoint and variant)
+        self._shares: dict[str, _Share] = {}  # endpoints with records in memory
+        self._flushing = 0  # flush() calls under way: the background thread starts nothing new meanwhile
         self._closed = False
-        self._accepted = self._written = self._dropped = self._objects = self._errors = 0
+        self._accepted = self._written = self._dropped = self._shed = self._objects = self._errors = 0
         self._pending_bytes = 0
-        self._last_drop_log = float("-inf")
+        self._losses: Counter[tuple[str, str, str]] = Counter()  # (endpoint, "dropped"|"shed", reason)
+        self._logged: dict[str, set[str]] = {}  # endpoint -> reasons logged since its last successful write
         self._pool = ThreadPoolExecutor(write_workers, "capture-put") if write_workers > 1 else None
         self._thread = threading.Thread(target=self._run, name="capture-flusher", daemon=True)
         self._thread.start()
@@ -141,7 +195,7 @@ class CaptureWriter:
         inference_time: float | None = None,
     ) -> bool:
         """Record one successful invocation (only the sides `config` captures). Does not sample: call
-        `sample(config)` first. Returns False if the record was dropped (see `write`)."""
+        `sample(config)` first. Returns False if the record was shed (see `write`)."""
         line = encode_record(
             config,
             inference_time=self.clock.now() if inference_time is None else inference_time,
@@ -152,129 +206,233 @@ class CaptureWriter:
             inference_id=inference_id,
             custom_attributes=custom_attributes,
         )
-        return self.write(capture_prefix(config.destination_s3_uri, endpoint_name, variant_name), line)
+        return self.write(
+            capture_prefix(config.destination_s3_uri, endpoint_name, variant_name),
+            line,
+            endpoint=join_uri(config.destination_s3_uri, endpoint_name),
+        )
 
-    def write(self, prefix_uri: str, line: bytes) -> bool:
+    def write(self, prefix_uri: str, line: bytes, *, endpoint: str | None = None) -> bool:
         """Queue one encoded record (ending in a newline) for `<prefix_uri>/yyyy/mm/dd/hh/...jsonl`.
-        Never blocks on storage. Returns False if the record was dropped (writer closed or buffer full)."""
+        `endpoint` names whose buffer share it takes (default: the prefix itself). Never blocks on storage.
+        Returns False if the record was shed (writer closed, or the endpoint's share of the buffer full)."""
         n = len(line)
+        key = endpoint or prefix_uri
         now = self.clock.now()
         hour = int(now // 3600)
         with self._cond:
-            if self._closed or self._pending_bytes + n > self.max_buffer_bytes:
-                self._drop()
+            share = self._shares.get(key)
+            refusal = self._refusal(share, n)
+            if refusal is not None:
+                self._shed_record(key, *refusal)
                 return False
+            if share is None:
+                share = self._shares[key] = _Share(key)
             batch = self._open.get(prefix_uri)
             if batch is not None and (batch.hour != hour or batch.size + n > self.max_object_bytes):
                 self._seal(prefix_uri, batch)
                 batch = None
             if batch is None:
-                batch = _Batch(hour_object_uri(prefix_uri, now), hour, time.monotonic() + self.flush_interval)
+                deadline = time.monotonic() + self.flush_interval
+                batch = _Batch(hour_object_uri(prefix_uri, now), hour, deadline, share)
                 self._open[prefix_uri] = batch
+                share.open += 1
                 self._cond.notify()  # the flusher may need to wake up earlier for this deadline
             batch.lines.append(line)
             batch.size += n
+            share.pending += n
             self._pending_bytes += n
             self._accepted += 1
             if batch.size >= self.max_object_bytes:
                 self._seal(prefix_uri, batch)
         return True
 
+    def _refusal(self, share: _Share | None, n: int) -> tuple[str, str] | None:
+        """(reason, detail) if a record of `n` bytes for this endpoint must be shed; under the lock."""
+        if self._closed:
+            return SHED_CLOSED, "the writer is closed"
+        held = share.pending if share is not None else 0
+        if held + n > self.max_endpoint_buffer_bytes:
+            return SHED_SHARE_FULL, (
+                f"{held} bytes of it wait for storage and its share of the buffer is "
+                f"{self.max_endpoint_buffer_bytes} bytes (WATCHKEEPER_CAPTURE_BUFFER_MB_PER_ENDPOINT)"
+            )
+        if self._pending_bytes + n > self.max_buffer_bytes:
+            active = len(self._shares) + (share is None)
+            if held + n > self.max_buffer_bytes // active:
+                return SHED_BUFFER_FULL, (
+                    f"{self._pending_bytes} bytes of {active} endpoints wait for storage (limit "
+                    f"{self.max_buffer_bytes}) and it holds more than an equal part ({held} bytes)"
+                )
+        return None
+
+    def _shed_record(self, key: str, reason: str, detail: str) -> None:
+        self._shed += 1
+        self._losses[(key, "shed", reason)] += 1
+        if self._first_time(key, "shed: " + reason):
+            logger.warning(
+                "capture for %s: shedding new records: %s. Further records shed for this reason are counted, "
+                "not logged, until its writes succeed again.", key, detail,
+            )
+
+    def _first_time(self, key: str, reason: str) -> bool:
+        """True the first time `reason` is seen for this endpoint since its last successful write."""
+        seen = self._logged.setdefault(key, set())
+        if reason in seen:
+            return False
+        seen.add(reason)
+        return True
+
     def _seal(self, prefix_uri: str, batch: _Batch) -> None:
         del self._open[prefix_uri]
-        self._ready.append(batch)
+        batch.share.open -= 1
+        batch.share.ready.append(batch)
         self._cond.notify()
-
-    def _drop(self) -> None:
-        self._dropped += 1
-        now = time.monotonic()
-        if now - self._last_drop_log >= 10:
-            self._last_drop_log = now
-            reason = (
-                "the writer is closed"
-                if self._closed
-                else f"{self._pending_bytes} bytes wait for storage (limit {self.max_buffer_bytes})"
-            )
-            logger.warning("dropping capture records: %s; %d dropped so far", reason, self._dropped)
 
     # -- writing objects (background) ----------------------------------------------------------------
 
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._closed:
+                while True:
+                    if self._closed:
+                        return
                     now = time.monotonic()
-                    if self._ready and now >= self._retry_at:
+                    for prefix, batch in list(self._open.items()):
+                        if batch.deadline <= now:
+                            self._seal(prefix, batch)
+                    due: list[_Share] = []
+                    wake = now + 3600.0
+                    if not self._flushing:
+                        for share in self._shares.values():
+                            if share.ready and not share.busy:
+                                if share.retry_at <= now:
+                                    due.append(share)
+                                else:
+                                    wake = min(wake, share.retry_at)
+                    if due:
+                        for share in due:
+                            share.busy = True
                         break
-                    wake = min((b.deadline for b in self._open.values()), default=now + 3600.0)
-                    if self._ready:
-                        wake = min(wake, self._retry_at)
-                    if wake <= now:
-                        break
-                    self._cond.wait(wake - now)
-                if self._closed:
-                    return
-            try:
-                self._flush(everything=False)
-            except StorageError:
-                pass  # logged in _flush; the batches are back in the queue
-            except Exception:  # never let the flusher die
-                logger.exception("capture flusher failed")
+                    wake = min((b.deadline for b in self._open.values()), default=wake)
+                    self._cond.wait(max(wake - now, 0.001))
+            for share in due:
+                try:
+                    if self._pool is not None:
+                        self._pool.submit(self._drain_quietly, share)
+                    else:
+                        self._drain_quietly(share)
+                except Exception:  # never let the flusher die
+                    logger.exception("capture flusher failed")
+                    self._release(share)
 
-    def _flush(self, *, everything: bool) -> int:
-        """Seal due (or all) open batches and write every ready one; returns records written.
-        Failed batches go back to the front of the queue, and the first error is raised."""
-        with self._io_lock:
-            with self._cond:
-                now = time.monotonic()
-                for prefix, batch in list(self._open.items()):
-                    if everything or batch.deadline <= now:
-                        self._seal(prefix, batch)
-                batches, self._ready = self._ready, []
-            if not batches:
-                return 0
-            if self._pool is not None and len(batches) > 1:
-                errors = list(self._pool.map(self._put, batches))
-            else:
-                errors = [self._put(b) for b in batches]
-            failed = [b for b, e in zip(batches, errors, strict=True) if e is not None]
-            written = sum(len(b.lines) for b, e in zip(batches, errors, strict=True) if e is None)
-            with self._cond:
-                self._written += written
-                self._objects += len(batches) - len(failed)
-                self._pending_bytes -= sum(b.size for b, e in zip(batches, errors, strict=True) if e is None)
-                if failed:
-                    self._errors += len(failed)
-                    self._ready[:0] = failed
-                    self._retry_at = time.monotonic() + self.flush_interval
-            if failed:
-                first = next(e for e in errors if e is not None)
-                logger.warning(
-                    "could not write %d capture objects (%d records), will retry: %s",
-                    len(failed), sum(len(b.lines) for b in failed), first,
-                )
-                raise first
-            return written
+    def _drain_quietly(self, share: _Share) -> None:
+        try:
+            self._drain(share)
+        except Exception:
+            logger.exception("capture writer failed for %s", share.key)
+
+    def _drain(self, share: _Share) -> tuple[int, StorageError | None]:
+        """Write the endpoint's ready batches in order (the caller set `share.busy`). Stops at the first
+        transient failure, which keeps its batch; a permanent one drops it and goes on.
+        Returns (records written, the transient error or None)."""
+        written = 0
+        try:
+            while True:
+                with self._cond:
+                    if not share.ready:
+                        return written, None
+                    batch = share.ready[0]
+                error = self._put(batch)
+                records = len(batch.lines)
+                with self._cond:
+                    if error is None or error.permanent:
+                        share.ready.popleft()
+                        share.pending -= batch.size
+                        self._pending_bytes -= batch.size
+                    if error is None:
+                        written += records
+                        self._written += records
+                        self._objects += 1
+                        share.failures = 0
+                        share.retry_at = 0.0
+                        if self._logged.pop(share.key, None):
+                            logger.info("capture for %s: writes succeed again", share.key)
+                        continue
+                    self._errors += 1
+                    if error.permanent:
+                        reason = _reason(error)
+                        self._dropped += records
+                        self._losses[(share.key, "dropped", reason)] += records
+                        if self._first_time(share.key, "dropped: " + reason):
+                            logger.error(
+                                "capture for %s: the store refused %d records for good (%s), dropping them: %s. "
+                                "Further batches refused for this reason are dropped and counted, not logged.",
+                                share.key, records, reason, error,
+                            )
+                        continue
+                    share.failures += 1
+                    delay = min(self.flush_interval * 2 ** min(share.failures - 1, 30), self.retry_cap)
+                    share.retry_at = time.monotonic() + delay
+                    if self._first_time(share.key, "retrying"):
+                        logger.warning(
+                            "capture for %s: could not write %s (%d records), retrying with backoff (up to every "
+                            "%.0f s) while its buffer share holds: %s",
+                            share.key, batch.uri, records, self.retry_cap, error,
+                        )
+                    return written, error
+        finally:
+            self._release(share)
+
+    def _release(self, share: _Share) -> None:
+        with self._cond:
+            share.busy = False
+            if (share.pending <= 0 and not share.open and not share.ready
+                    and self._shares.get(share.key) is share):
+                del self._shares[share.key]
+            self._cond.notify_all()
 
     def _put(self, batch: _Batch) -> StorageError | None:
         try:
             self.store.put_bytes(batch.uri, b"".join(batch.lines))
         except StorageError as exc:
             return exc
-        except Exception as exc:  # an unexpected store failure must not lose the batch
+        except Exception as exc:  # an unexpected store failure must not lose the batch: retried
             return StorageError(f"writing {batch.uri!r} failed: {exc!r}")
         return None
 
     # -- control -------------------------------------------------------------------------------------
 
     def flush(self) -> int:
-        """Write everything accepted so far, now; returns the number of records written.
-        Raises the store's error if some objects could not be written (they stay queued)."""
-        return self._flush(everything=True)
+        """Write everything accepted so far, now (ignoring retry backoff); returns the number of records
+        written. Batches the store refuses permanently are dropped and counted; if some could not be written
+        for a transient reason, they stay queued and the store's error is raised."""
+        with self._cond:
+            self._flushing += 1
+            try:
+                for prefix, batch in list(self._open.items()):
+                    self._seal(prefix, batch)
+                while any(share.busy for share in self._shares.values()):
+                    self._cond.wait()
+                todo = [share for share in self._shares.values() if share.ready]
+                for share in todo:
+                    share.busy = True
+            finally:
+                self._flushing -= 1
+                self._cond.notify_all()
+        if self._pool is not None and len(todo) > 1:
+            results = list(self._pool.map(self._drain, todo))
+        else:
+            results = [self._drain(share) for share in todo]
+        errors = [error for _, error in results if error is not None]
+        if errors:
+            raise errors[0]
+        return sum(written for written, _ in results)
 
     def close(self) -> None:
         """Stop accepting records, write everything, stop the threads. Raises `CaptureFlushError`
-        if some records could not be written."""
+        if some records could not be written (records the store refused permanently were already counted
+        and logged as dropped)."""
         with self._cond:
             if self._closed:
                 return
@@ -282,10 +440,10 @@ class CaptureWriter:
             self._cond.notify_all()
         self._thread.join()
         try:
-            self._flush(everything=True)
+            self.flush()
         except StorageError as exc:
             with self._cond:
-                lost = sum(len(b.lines) for b in self._ready)
+                lost = sum(len(b.lines) for share in self._shares.values() for b in share.ready)
             raise CaptureFlushError(f"{lost} capture records could not be written on close: {exc}") from exc
         finally:
             if self._pool is not None:
@@ -295,11 +453,35 @@ class CaptureWriter:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def dropped(self) -> int:
+        """Accepted records the store refused permanently (see `losses()` for where and why)."""
+        return self.stats().dropped
+
+    @property
+    def shed(self) -> int:
+        """Records refused because their endpoint's buffer share was full (or the writer closed)."""
+        return self.stats().shed
+
     def stats(self) -> CaptureWriterStats:
         with self._cond:
             return CaptureWriterStats(
-                self._accepted, self._written, self._dropped, self._objects, self._errors, self._pending_bytes
+                self._accepted, self._written, self._dropped, self._shed, self._objects, self._errors,
+                self._pending_bytes,
             )
+
+    def losses(self) -> dict[tuple[str, str, str], int]:
+        """Records lost, by (endpoint, kind, reason): kind "dropped" (the store refused them for good; the
+        reason is the error's kind: InvalidKey, NoSuchBucket, AccessDenied, ...) or "shed" (refused by
+        `write()`: SHED_SHARE_FULL, SHED_BUFFER_FULL, SHED_CLOSED). The endpoint is
+        `<DestinationS3Uri>/<EndpointName>` (or the prefix given to `write()`)."""
+        with self._cond:
+            return dict(self._losses)
+
+    def pending_by_endpoint(self) -> dict[str, int]:
+        """Bytes each endpoint holds in memory, accepted and not yet written."""
+        with self._cond:
+            return {key: share.pending for key, share in self._shares.items() if share.pending}
 
     def __enter__(self) -> CaptureWriter:
         return self
