@@ -3,6 +3,12 @@
 A tick activates Pending schedules, starts the executions whose fire time has come, and brings endpoints
 InService once their model servers answer /ping. Every step is an idempotent database update, so several
 processes may tick the same store.
+
+A fault stays where it starts (docs/scheduling.md): each step of a tick runs on its own, and so does each
+schedule. A schedule whose execution cannot be started because of what it stores (a configuration an older
+version accepted, a definition of the wrong shape) is set `Failed` with the reason, logged once; a fault of
+the database (locked, connection lost) is logged once and retried at the next tick. Either way every other
+schedule still fires, and endpoints still advance.
 """
 
 from __future__ import annotations
@@ -10,12 +16,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import orjson
+from sqlalchemy import Row
+from sqlalchemy.exc import SQLAlchemyError
 
 from watchkeeper.scheduling.expressions import parse_schedule_expression
 from watchkeeper.scheduling.fire_times import latest_fire_at_or_before, next_fire_after
 from watchkeeper.services.container import Services
+from watchkeeper.services.schedules import failure_text
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +38,21 @@ class Scheduler:
         self.interval = interval_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # What was last logged for each step or schedule, so a fault repeated every tick is logged once.
+        self._reported: dict[str, str] = {}
 
     def tick(self) -> None:
-        self.services.schedules.activate_pending()
-        self.fire_due()
-        self.services.endpoints.advance(self.ping)
+        for step, run in (
+            ("activating schedules", self.services.schedules.activate_pending),
+            ("starting executions", self.fire_due),
+            ("advancing endpoints", lambda: self.services.endpoints.advance(self.ping)),
+        ):
+            try:
+                run()
+            except Exception as exc:  # one step's fault does not stop the others; the next tick retries
+                self._report(step, exc)
+            else:
+                self._reported.pop(step, None)
 
     def fire_due(self) -> int:
         """Start an execution for each schedule whose fire time has come. After downtime only the latest
@@ -39,14 +60,43 @@ class Scheduler:
         started = 0
         now = self.services.clock.now()
         for row in self.services.schedules.due():
-            spec = parse_schedule_expression(
-                (orjson.loads(row.config).get("ScheduleConfig") or {}).get("ScheduleExpression")
-            )
-            fire_time = row.next_fire_time if spec.kind == "now" else latest_fire_at_or_before(spec, now)
-            if self.services.starter.start(row, fire_time) is not None:
-                started += 1
-            self.services.schedules.advance(row, None if spec.kind == "now" else next_fire_after(spec, now))
+            key = f"schedule {row.name} ({row.account}/{row.region})"
+            try:
+                started += self._fire(row, now)
+            except SQLAlchemyError as exc:  # the database's fault, not the schedule's: retried next tick
+                self._report(key, exc)
+            except Exception as exc:  # what the schedule stores cannot run: it fails, the others go on
+                self._fail(key, row, now, exc)
+            else:
+                self._reported.pop(key, None)
         return started
+
+    def _fire(self, row: Row[Any], now: float) -> int:
+        spec = parse_schedule_expression(
+            (orjson.loads(row.config).get("ScheduleConfig") or {}).get("ScheduleExpression")
+        )
+        fire_time = row.next_fire_time if spec.kind == "now" else latest_fire_at_or_before(spec, now)
+        started = self.services.starter.start(row, fire_time) is not None
+        self.services.schedules.advance(row, None if spec.kind == "now" else next_fire_after(spec, now))
+        return int(started)
+
+    def _fail(self, key: str, row: Row[Any], now: float, exc: Exception) -> None:
+        due = datetime.fromtimestamp(row.next_fire_time or now, UTC).isoformat(timespec="seconds")
+        try:
+            self.services.schedules.fail(
+                row, f"The monitoring execution due at {due} could not be started: {failure_text(exc)}"
+            )
+        except SQLAlchemyError as db_exc:
+            self._report(key, db_exc)
+        else:
+            self._reported.pop(key, None)
+
+    def _report(self, key: str, exc: Exception) -> None:
+        """Log a fault once while it repeats tick after tick (again only when it changes or comes back)."""
+        text = failure_text(exc)
+        if self._reported.get(key) != text:
+            self._reported[key] = text
+            log.error("scheduler: %s failed (retried every tick, logged once): %s", key, text, exc_info=exc)
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):

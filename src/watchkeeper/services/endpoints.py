@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Row, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from watchkeeper.clock import Clock, millis
 from watchkeeper.config import Settings
@@ -91,6 +91,8 @@ class EndpointService:
         self.clock = clock
         self.settings = settings
         self.tags = tags
+        # Endpoint id → the database fault last logged for it (logged once while it repeats).
+        self._reported: dict[int, str] = {}
         self.models = NamedResources(db, clock, tags, models, arn_type="model", noun="model", member="Model")
         self.configs = NamedResources(
             db,
@@ -271,42 +273,81 @@ class EndpointService:
         )
 
     def advance(self, ping: Pinger) -> int:
-        """Creating/Updating → InService once every model server answers /ping; Failed after the deadline."""
+        """Creating/Updating → InService once every model server answers /ping; Failed after the deadline.
+
+        Each endpoint on its own: a ping that raises counts as unhealthy, an endpoint whose stored deployment
+        cannot be read is Failed (a failed update rolls back) with the reason, and a database fault is logged
+        once and retried at the next call, while the other endpoints advance."""
         with self.db.read() as conn:
             waiting = conn.execute(select(endpoints).where(endpoints.c.status.in_([CREATING, UPDATING]))).all()
         changed = 0
-        now = self.clock.now()
         for row in waiting:
-            pending = Deployment.from_json(row.pending_deployment)
-            unhealthy = [v for v in pending.variants if v.upstream_url and not ping(v.upstream_url)]
-            if not unhealthy:
-                values: dict[str, Any] = {
-                    "status": IN_SERVICE,
-                    "deployment": row.pending_deployment,
-                    "config_name": pending.config_name,
-                }
-            elif now >= row.deadline:
-                variant = unhealthy[0]
-                reason = (
-                    f"The primary container for production variant {variant.name} did not pass the ping health "
-                    f"check: {variant.upstream_url}/ping did not answer 200 within "
-                    f"{self.settings.endpoint_startup_seconds:g} seconds."
-                )
-                # A failed update rolls back to what was serving (as SageMaker does); a failed create is Failed.
-                values = {
-                    "status": FAILED if row.status == CREATING else IN_SERVICE,
-                    "failure_reason": reason,
-                }
+            try:
+                changed += self._advance_one(row, ping)
+            except SQLAlchemyError as exc:
+                self._report(row, f"{type(exc).__name__}: {exc}")
+            except Exception as exc:
+                reason = f"Watchkeeper could not bring the endpoint into service: {type(exc).__name__}: {exc}"
+                try:
+                    changed += self._finish(
+                        row,
+                        {"status": FAILED if row.status == CREATING else IN_SERVICE, "failure_reason": reason[:1024]},
+                    )
+                except SQLAlchemyError as db_exc:
+                    self._report(row, f"{type(db_exc).__name__}: {db_exc}")
+                else:
+                    log.error("endpoint %s failed: %s", row.name, reason)
             else:
-                continue
-            with self.db.write() as conn:
-                result = conn.execute(
-                    update(endpoints)
-                    .where(endpoints.c.id == row.id, endpoints.c.status == row.status)
-                    .values(pending_deployment=None, deadline=None, last_modified_time=millis(now), **values)
-                )
-                changed += result.rowcount
+                self._reported.pop(row.id, None)
         return changed
+
+    def _advance_one(self, row: Row[Any], ping: Pinger) -> int:
+        now = self.clock.now()
+        pending = Deployment.from_json(row.pending_deployment)
+        unhealthy = [v for v in pending.variants if v.upstream_url and not _answers(ping, v.upstream_url)]
+        if not unhealthy:
+            values: dict[str, Any] = {
+                "status": IN_SERVICE,
+                "deployment": row.pending_deployment,
+                "config_name": pending.config_name,
+            }
+        elif now >= row.deadline:
+            variant = unhealthy[0]
+            reason = (
+                f"The primary container for production variant {variant.name} did not pass the ping health "
+                f"check: {variant.upstream_url}/ping did not answer 200 within "
+                f"{self.settings.endpoint_startup_seconds:g} seconds."
+            )
+            # A failed update rolls back to what was serving (as SageMaker does); a failed create is Failed.
+            values = {
+                "status": FAILED if row.status == CREATING else IN_SERVICE,
+                "failure_reason": reason,
+            }
+        else:
+            return 0
+        return self._finish(row, values)
+
+    def _finish(self, row: Row[Any], values: dict[str, Any]) -> int:
+        with self.db.write() as conn:
+            result = conn.execute(
+                update(endpoints)
+                .where(endpoints.c.id == row.id, endpoints.c.status == row.status)
+                .values(pending_deployment=None, deadline=None, last_modified_time=millis(self.clock.now()), **values)
+            )
+            return int(result.rowcount)
+
+    def _report(self, row: Row[Any], text: str) -> None:
+        """A database fault for one endpoint, logged once while it repeats call after call."""
+        if self._reported.get(row.id) != text:
+            self._reported[row.id] = text
+            log.error("advancing endpoint %s failed (retried, logged once): %s", row.name, text)
+
+
+def _answers(ping: Pinger, url: str) -> bool:
+    try:
+        return ping(url)
+    except Exception:  # a pinger that raises means "not healthy", never a fault of the other endpoints
+        return False
 
 
 def _retain(old: Deployment, new: Deployment, params: dict[str, Any]) -> Deployment:

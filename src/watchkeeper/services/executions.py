@@ -21,7 +21,7 @@ from watchkeeper.services.context import RequestContext
 from watchkeeper.services.endpoints import Deployment
 from watchkeeper.services.listing import list_filters, paginate
 from watchkeeper.services.lookup import find_named
-from watchkeeper.services.processing_jobs import ProcessingJobService
+from watchkeeper.services.processing_jobs import ProcessingJobService, check_request
 from watchkeeper.store import Database
 from watchkeeper.store.tables import endpoints, job_definitions, monitoring_executions
 
@@ -151,6 +151,7 @@ class ExecutionStarter:
                     ground_truth_uri=definition["MonitoringInputs"][0]["GroundTruthS3Input"]["S3Uri"],
                     problem_type=definition["MonitoringAppSpecification"].get("ProblemType"),
                 )
+                check_request(analysis)  # the job that runs later is refused now, not when the merge ends
                 next_job = orjson.dumps(analysis).decode()
             else:
                 request = data_quality_request(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -24,7 +25,11 @@ from watchkeeper.services.tags import TagService
 from watchkeeper.store import Database
 from watchkeeper.store.tables import monitoring_executions, monitoring_schedules
 
-PENDING, SCHEDULED, STOPPED = "Pending", "Scheduled", "Stopped"
+log = logging.getLogger(__name__)
+
+PENDING, SCHEDULED, STOPPED, FAILED = "Pending", "Scheduled", "Stopped", "Failed"
+# DescribeMonitoringSchedule's FailureReason holds at most 1024 characters (botocore's model).
+MAX_FAILURE_REASON = 1024
 
 # Built once: Describe is the hottest call, and building a statement costs more than running it.
 _FIND_SCHEDULE = select(monitoring_schedules).where(
@@ -217,22 +222,32 @@ class ScheduleService:
 
     def activate_pending(self) -> int:
         """Pending → Scheduled once the activation delay has passed, with the first fire time after now
-        (no catch-up for the current hour; a NOW schedule fires at once). Idempotent across processes."""
+        (no catch-up for the current hour; a NOW schedule fires at once). Idempotent across processes.
+
+        A schedule whose stored expression no longer parses (a database from an older version) is set
+        `Failed` with the reason; the others are activated all the same."""
         now = self.clock.now()
         with self.db.read() as conn:
             due = conn.execute(
-                select(monitoring_schedules.c.id, monitoring_schedules.c.config).where(
-                    monitoring_schedules.c.status == PENDING, monitoring_schedules.c.pending_until <= now
-                )
+                select(
+                    monitoring_schedules.c.id,
+                    monitoring_schedules.c.name,
+                    monitoring_schedules.c.config,
+                    monitoring_schedules.c.status,
+                ).where(monitoring_schedules.c.status == PENDING, monitoring_schedules.c.pending_until <= now)
             ).all()
         activated = 0
         for row in due:
-            spec = parse_schedule_expression(
-                (orjson.loads(row.config).get("ScheduleConfig") or {}).get("ScheduleExpression")
-            )
-            # NOW fires at the next whole second: capture times have second precision, and a window that
-            # ends inside the current second would leave out what was captured in it.
-            next_fire = float(math.ceil(now)) if spec.kind == "now" else next_fire_after(spec, now)
+            try:
+                spec = parse_schedule_expression(
+                    (orjson.loads(row.config).get("ScheduleConfig") or {}).get("ScheduleExpression")
+                )
+                # NOW fires at the next whole second: capture times have second precision, and a window that
+                # ends inside the current second would leave out what was captured in it.
+                next_fire = float(math.ceil(now)) if spec.kind == "now" else next_fire_after(spec, now)
+            except Exception as exc:  # the stored config is at fault: this schedule fails, the others go on
+                self.fail(row, f"The schedule could not be activated: {failure_text(exc)}")
+                continue
             with self.db.write() as conn:
                 activated += conn.execute(
                     update(monitoring_schedules)
@@ -240,6 +255,26 @@ class ScheduleService:
                     .values(status=SCHEDULED, pending_until=None, next_fire_time=next_fire)
                 ).rowcount
         return activated
+
+    def fail(self, row: Row[Any], reason: str) -> bool:
+        """Set a schedule `Failed` with `reason` unless it changed meanwhile (another process failed it, or a
+        user updated, stopped or deleted it). Logged here, so once whichever process gets there first;
+        UpdateMonitoringSchedule or StartMonitoringSchedule makes it Pending again."""
+        reason = reason if len(reason) <= MAX_FAILURE_REASON else reason[: MAX_FAILURE_REASON - 3] + "..."
+        with self.db.write() as conn:
+            changed = conn.execute(
+                update(monitoring_schedules)
+                .where(monitoring_schedules.c.id == row.id, monitoring_schedules.c.status == row.status)
+                .values(
+                    status=FAILED,
+                    failure_reason=reason,
+                    pending_until=None,
+                    last_modified_time=millis(self.clock.now()),
+                )
+            ).rowcount
+        if changed:
+            log.error("monitoring schedule %s failed: %s", row.name, reason)
+        return bool(changed)
 
     def due(self) -> list[Row[Any]]:
         """Scheduled schedules whose next fire time has come."""
@@ -302,3 +337,11 @@ class ScheduleService:
                 summary["MonitoringJobDefinitionName"] = row.job_definition_name
             summaries.append(summary)
         return page.result("MonitoringScheduleSummaries", summaries)
+
+
+def failure_text(exc: BaseException) -> str:
+    """An exception as a FailureReason: an AWS error's message as is, anything else with its type."""
+    message = getattr(exc, "message", None)
+    if isinstance(message, str) and message:
+        return message
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
