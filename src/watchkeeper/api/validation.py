@@ -25,6 +25,10 @@ from watchkeeper.errors import SerializationError, ValidationError
 log = logging.getLogger(__name__)
 
 _MAX_REPORTED = 10
+# A string member the model sets no maximum for (ListProcessingJobs' NameContains, FeaturesAttribute, logs'
+# nextToken) is held to this many characters (docs/api-coverage.md): AWS bounds every string on its side,
+# and an unbounded one reached SQLite's LIKE limit ("LIKE pattern too complex", an HTTP 500).
+MAX_UNMODELLED_STRING = 1024
 
 
 def coral_name(member: str) -> str:
@@ -173,6 +177,12 @@ def _check(shape: Shape, value: Any, path: str, out: _Collector) -> Any:
         if not isinstance(value, str):
             raise _type_error(shape, value, path)
         _check_bounds(shape, value, len(value), path, out)
+        if "max" not in shape.metadata and not shape.enum and len(value) > MAX_UNMODELLED_STRING:
+            out.fail(
+                value[:64] + "...",
+                path,
+                f"Member must have length less than or equal to {MAX_UNMODELLED_STRING}",
+            )
         if "\x00" in value:  # no AWS pattern admits NUL, and PostgreSQL text cannot store it
             out.fail(value.replace("\x00", "\\0"), path, "Member must not contain NUL characters")
         if shape.enum and value not in shape.enum:

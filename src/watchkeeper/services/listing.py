@@ -59,10 +59,18 @@ def time_filters(params: Mapping[str, Any], columns: Mapping[str, Column[Any]]) 
     return conditions
 
 
+# SQLite refuses LIKE patterns longer than this many bytes (SQLITE_MAX_LIKE_PATTERN_LENGTH) with an error.
+# The API already bounds every string (api/validation.py); this keeps any other caller from a database fault.
+MAX_LIKE_PATTERN_BYTES = 50_000
+
+
 def name_contains(column: Column[Any], fragment: str | None) -> list[ColumnElement[bool]]:
+    """A case-insensitive substring match: `%`, `_` and the escape character match themselves."""
     if not fragment:
         return []
     escaped = fragment.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    if len(escaped.encode("utf-8", "surrogatepass")) + 2 > MAX_LIKE_PATTERN_BYTES:
+        raise ValidationError(f"NameContains is too long ({len(fragment)} characters)")
     return [func.lower(column).like(f"%{escaped}%", escape="\\")]
 
 
