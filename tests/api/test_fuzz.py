@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from tests.api.conftest import hourly_config, job_definition_request
 from tests.server_process import ServerProcess
+from tests.signing import SigV4
 from watchkeeper.api.sagemaker import OPERATIONS
 
 MODEL: ServiceModel = botocore.session.get_session().get_service_model("sagemaker")
@@ -46,19 +47,21 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
 MAX_DEPTH = 7
+FUZZ_KEYS = ("AKIAFUZZ0000000000", "fuzz-secret", "123456789012")
 NAME_POOL = ["fuzz-a", "fuzz-b", "Fuzz-A"]
 
 
 @pytest.fixture(scope="module")
 def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = ServerProcess(tmp_path_factory.mktemp("fuzz-server")).start()
+    # Auth on: every fuzzed request is signed, so the fuzz reaches the handlers through the SigV4 edge.
+    process = ServerProcess(tmp_path_factory.mktemp("fuzz-server"), keys={"fuzz": FUZZ_KEYS}).start()
     yield process
     process.stop()
 
 
 @pytest.fixture(scope="module")
 def http(fuzz_server: ServerProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=fuzz_server.url, timeout=5.0) as client:
+    with httpx.Client(base_url=fuzz_server.url, timeout=5.0, auth=SigV4(FUZZ_KEYS[:2])) as client:
         yield client
 
 

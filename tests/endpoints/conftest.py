@@ -14,7 +14,9 @@ from tests.server_process import ServerProcess
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = ServerProcess(tmp_path_factory.mktemp("endpoints"), env=FAST_ENV).start()
+    # Signed with real keys: the data plane runs behind the SigV4 edge as users run it.
+    keys = {"ml-team": ("AKIAENDPOINTS00001", "endpoint-secret", "123456789012")}
+    process = ServerProcess(tmp_path_factory.mktemp("endpoints"), env=FAST_ENV, keys=keys).start()
     yield process
     process.stop()
 

@@ -55,7 +55,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> Iterat
         "WATCHKEEPER_S3_ACCESS_KEY_ID": ACCESS_KEY,
         "WATCHKEEPER_S3_SECRET_ACCESS_KEY": SECRET_KEY,
     }
-    process = ServerProcess(tmp_path_factory.mktemp("sdk"), env=env).start()
+    # The SDK signs with the same keys it uses for S3; the server checks them (auth on, as a team runs it).
+    keys = {"sdk": (ACCESS_KEY, SECRET_KEY, "123456789012")}
+    process = ServerProcess(tmp_path_factory.mktemp("sdk"), env=env, keys=keys).start()
     yield process
     process.stop()
 

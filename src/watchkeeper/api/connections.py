@@ -1,4 +1,5 @@
-"""uvicorn's HTTP protocol with one more deadline: a request head must arrive whole within the request timeout.
+"""uvicorn's HTTP protocol with a bounded head: it must arrive whole within the request timeout and stay under
+MAX_HEAD_BYTES.
 
 uvicorn closes a connection that idles *after* a response (keep-alive timeout), but a connection that opens
 and never sends a request, or sends half a head and stalls, is held forever. Here a timer runs from the
@@ -15,8 +16,14 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
+MAX_HEAD_BYTES = 64 * 1024  # request line + headers; httptools itself sets no bound
 
-def bounded_protocol(head_timeout_seconds: float) -> type[HttpToolsProtocol]:
+
+class HeadTooLarge(ValueError):
+    """Raised inside a parser callback: httptools turns it into a parser error, and uvicorn answers 400."""
+
+
+def bounded_protocol(head_timeout_seconds: float, max_head_bytes: int = MAX_HEAD_BYTES) -> type[HttpToolsProtocol]:
     class BoundedHttpToolsProtocol(HttpToolsProtocol):
         def __init__(
             self,
@@ -27,6 +34,24 @@ def bounded_protocol(head_timeout_seconds: float) -> type[HttpToolsProtocol]:
         ) -> None:
             super().__init__(config, server_state, app_state, _loop)
             self._head_timer: TimerHandle | None = None
+            self._head_bytes = 0
+
+        def _count(self, size: int) -> None:
+            self._head_bytes += size
+            if self._head_bytes > max_head_bytes:
+                raise HeadTooLarge(f"request head exceeds {max_head_bytes} bytes")
+
+        def on_message_begin(self) -> None:
+            self._head_bytes = 0
+            super().on_message_begin()
+
+        def on_url(self, url: bytes) -> None:
+            self._count(len(url))
+            super().on_url(url)
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            self._count(len(name) + len(value) + 4)
+            super().on_header(name, value)
 
         def _arm(self) -> None:
             self._disarm()
