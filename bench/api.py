@@ -4,7 +4,10 @@ Starts `watchkeeper serve` on loopback, then drives it from several client proce
 with the exact bodies boto3 sends. Reports requests/s, client-side p50/p99 latency and the server's own
 handling time (its Server-Timing header). Bounded in time and requests; loopback only.
 
-    .venv/bin/python bench/api.py [--clients 3] [--seconds 10]
+    .venv/bin/python bench/api.py [--clients 3] [--seconds 10] [--auth]
+
+With --auth the server has an auth file and every request is signed (botocore's SigV4, in the client) and
+verified by the server's edge middleware.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.api.conftest import hourly_config
 from tests.server_process import ServerProcess
+from tests.signing import signed_headers
 
 _TIMING = re.compile(r"dur=([0-9.]+)")
 HEADERS = {
@@ -34,9 +38,14 @@ HEADERS = {
 }
 
 
-def _client(port: int, operation: str, seconds: float, max_requests: int, queue: mp.Queue) -> None:
+KEYS = ("AKIABENCH000000001", "bench-secret-key")
+
+
+def _client(port: int, operation: str, seconds: float, max_requests: int, queue: mp.Queue, auth: bool) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port)
     headers = {**HEADERS, "X-Amz-Target": f"SageMaker.{operation}"}
+    if auth:
+        del headers["Authorization"]
     latencies: list[float] = []
     server_ms: list[float] = []
     errors = 0
@@ -51,7 +60,9 @@ def _client(port: int, operation: str, seconds: float, max_requests: int, queue:
         else:
             body = {"MonitoringScheduleName": "bench-schedule"}
         started = time.perf_counter()
-        conn.request("POST", "/", body=json.dumps(body), headers=headers)
+        payload = json.dumps(body).encode()
+        sent = signed_headers("POST", f"http://127.0.0.1:{port}/", payload, headers, KEYS) if auth else headers
+        conn.request("POST", "/", body=payload, headers=sent)
         response = conn.getresponse()
         response.read()
         latencies.append((time.perf_counter() - started) * 1000)
@@ -67,10 +78,10 @@ def _percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else float("nan")
 
 
-def run(operation: str, port: int, clients: int, seconds: float, max_requests: int) -> dict[str, float]:
+def run(operation: str, port: int, clients: int, seconds: float, max_requests: int, auth: bool) -> dict[str, float]:
     queue: mp.Queue = mp.Queue()
     processes = [
-        mp.Process(target=_client, args=(port, operation, seconds, max_requests, queue))
+        mp.Process(target=_client, args=(port, operation, seconds, max_requests, queue, auth))
         for _ in range(clients)
     ]
     started = time.perf_counter()
@@ -98,10 +109,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--max-requests", type=int, default=200_000, help="per client")
+    parser.add_argument("--auth", action="store_true", help="keys on the server, every request signed")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
+        keys = {"bench": (*KEYS, "123456789012")} if args.auth else None
         server = ServerProcess(
-            Path(data_dir), env={"WATCHKEEPER_MAX_MONITORING_SCHEDULES": "10000000"}
+            Path(data_dir), env={"WATCHKEEPER_MAX_MONITORING_SCHEDULES": "10000000"}, keys=keys
         ).start()
         try:
             sm = server.client()
@@ -109,7 +122,7 @@ def main() -> None:
                 MonitoringScheduleName="bench-schedule", MonitoringScheduleConfig=hourly_config()
             )
             for operation in ("DescribeMonitoringSchedule", "CreateMonitoringSchedule"):
-                result = run(operation, server.port, args.clients, args.seconds, args.max_requests)
+                result = run(operation, server.port, args.clients, args.seconds, args.max_requests, args.auth)
                 print(
                     f"{operation:28s} {result['requests']:7d} req ({result['errors']} errors) "
                     f"{result['req_per_s']:8.0f} req/s  client p50 {result['client_p50_ms']:.2f} ms "
