@@ -171,7 +171,8 @@ def test_analyze_a_capture_window_against_the_baseline(tmp_path, baseline):
     assert {"feature_name": "label", "constraint_check_type": "data_type_check",
             "description": "Data type match requirement is not met. Expected data type: Integral, Expected "
                            "match: 100.0%. Observed: Only 99.17355371900827% of data is Integral."} in violations
-    assert summary.message == f"CompletedWithViolations: Job completed successfully with {len(violations)} violations."
+    assert summary.message == (f"CompletedWithViolations: Job completed successfully with {len(violations)} "
+                               "violations. 1 of 122 records could not be parsed (1 not JSON).")
     assert summary.violations == violations
 
 

@@ -76,7 +76,9 @@ def test_join_by_inference_id_else_event_id_within_the_window(tmp_path: Path) ->
     assert by_input["1"]["groundTruthData"] == {"data": "1", "encoding": "CSV"}
     assert by_input["1"]["eventMetadata"]["inferenceId"] == "inf-1"
     assert by_input["2"]["groundTruthData"]["data"] == "0"
-    assert summary.message == "Completed: Merged 8 of 10 captured inferences with ground truth."
+    assert summary.message == (
+        "Completed: Merged 8 of 10 captured inferences with ground truth. 1 line could not be parsed (1 capture)."
+    )
 
 
 def test_no_labels_fails_with_the_reason(tmp_path: Path) -> None:

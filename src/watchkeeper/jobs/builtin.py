@@ -44,6 +44,7 @@ from watchkeeper.analysis.columns import (
     spark_json_columns,
 )
 from watchkeeper.analysis.statistics import DatasetState, feature_names
+from watchkeeper.capture import reader as capture_reader
 from watchkeeper.capture.reader import CaptureReader, CaptureStats, parse_time
 
 NO_DATA_REASON = "Job inputs had no data"
@@ -527,8 +528,72 @@ def _compute(source: str | os.PathLike[str], fmt: DatasetFormat, *, names: Seque
     for reason, count in sorted(skipped.items()):
         log.info(f"Skipped records: {count} x {reason}")
     if state.item_count == 0:
+        if any(bad.values()):
+            if fmt.kind in ("capture", "merge"):
+                records = reader.stats.lines - reader.stats.out_of_window - reader.stats.shadow
+                where = "in the window" if start_time is not None or end_time is not None else "in the input"
+            else:
+                records, where = sum(bad.values()), "in the input"
+            raise JobFailed(f"{records} records {where}, none parseable: {reason_counts(bad)}")
         raise JobFailed(NO_DATA_REASON)
     return state, bad, skipped, file_count
+
+
+# Short names of bad-record reasons for the one-line message (the job log has the long ones).
+SHORT_REASONS = {
+    capture_reader.UNPARSEABLE: "not JSON",
+    capture_reader.NO_DATA: "no captured data",
+    capture_reader.BAD_BASE64: "BASE64 not UTF-8",
+    capture_reader.NESTED_JSON: "nested JSON payload",
+    capture_reader.MULTI_LINE: "multi-line payload",
+    capture_reader.NO_TIME: "no inferenceTime",
+    capture_reader.WRONG_WIDTH: "unexpected number of columns",
+    WRONG_WIDTH: "unexpected number of columns",
+    BAD_JSON: "not JSON",
+}
+# Counted as bad, but analysed all the same (padded or cut, as Spark does).
+ANALYSED_ANYWAY = frozenset({capture_reader.WRONG_WIDTH, WRONG_WIDTH})
+MAX_REASONS = 6  # reasons named in a message; the rest are summed
+
+
+def reason_counts(counts: Mapping[str, int]) -> str:
+    """`2 not JSON, 1 no captured data` (most frequent first, at most MAX_REASONS named)."""
+    items = sorted(((r, n) for r, n in counts.items() if n), key=lambda item: (-item[1], item[0]))
+    parts = [f"{n} {_clip(SHORT_REASONS.get(r, r))}" for r, n in items[:MAX_REASONS]]
+    rest = items[MAX_REASONS:]
+    if rest:
+        parts.append(f"{sum(n for _, n in rest)} for {len(rest)} other reasons (see the job log)")
+    return ", ".join(parts)
+
+
+def _clip(text: str, limit: int = 100) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def bad_records_sentence(bad: Mapping[str, int], used: int, *, verb: str = "parsed") -> str:
+    """What the completion message says about bad records ('' when there were none):
+    `3 of 1000 records could not be parsed (2 not JSON, 1 no captured data).`"""
+    lost = {r: n for r, n in bad.items() if n and r not in ANALYSED_ANYWAY}
+    odd = sum(n for r, n in bad.items() if r in ANALYSED_ANYWAY)
+    sentences = []
+    if lost:
+        total = sum(lost.values())
+        sentences.append(f"{total} of {used + total} records could not be {verb} ({reason_counts(lost)}).")
+    if odd:
+        sentences.append(f"{odd} {'record' if odd == 1 else 'records'} had an unexpected number of columns "
+                         "(analysed, padded or cut).")
+    return " ".join(sentences)
+
+
+def with_bad_records(message: str, bad: Mapping[str, int], used: int, *, verb: str = "parsed") -> str:
+    """The completion message (it keeps its leading `Completed:` / `CompletedWithViolations:` word) with the
+    bad-record counts, within ExitMessage's 1024 characters."""
+    sentence = bad_records_sentence(bad, used, verb=verb)
+    text = f"{message} {sentence}" if sentence else message
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
+
+
+MAX_MESSAGE = 1024  # ExitMessage and FailureReason are at most 1024 characters
 
 
 def _write(path: Path, document: Mapping[str, Any]) -> str:
@@ -598,7 +663,7 @@ def suggest_baseline(
     if constraints is not None:
         outputs.append(_write(out / CONSTRAINTS_FILE, constraints))
     _post_process(post_analytics_processor_script, environment, log)
-    message = _completion([])
+    message = with_bad_records(_completion([]), bad, state.item_count)
     return JobSummary(state.item_count, bad, message, out, outputs, statistics, constraints,
                       input_files=files, skipped_records=skipped)
 
@@ -626,6 +691,11 @@ def analyze(
         dataset_format or {"sagemakerCaptureJson": {}})
     base_stats = _load_document(baseline_statistics, "baseline statistics")
     base_constraints = _load_document(baseline_constraints, "baseline constraints")
+    baseline_files = " and ".join(
+        f"{what} {shown_path(value)}" for what, value in
+        (("baseline statistics", baseline_statistics), ("baseline constraints", baseline_constraints))
+        if value is not None
+    )
     names = feature_names(base_stats or base_constraints or {}) or None
     preprocessor = Preprocessor(record_preprocessor_script, log) if record_preprocessor_script else None
     try:
@@ -636,10 +706,14 @@ def analyze(
                                           preprocessor=preprocessor, log=log, progress=progress)
     statistics = state.to_document()
     config = (base_constraints or {}).get("monitoring_config")
-    constraints = _suggest(statistics, config)
     violations = None
-    if base_constraints is not None:
-        violations = _violations(base_stats, statistics, base_constraints, state)
+    try:
+        constraints = _suggest(statistics, config)
+        if base_constraints is not None:
+            violations = _violations(base_stats, statistics, base_constraints, state)
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError) as error:
+        raise JobFailed(f"ClientError: {baseline_files} could not be applied to the data: a value in them is not "
+                        f"of the shape SageMaker writes ({type(error).__name__}: {error})") from error
     out = Path(output_path)
     out.mkdir(parents=True, exist_ok=True)
     outputs = [_write(out / STATISTICS_FILE, statistics)]
@@ -648,22 +722,96 @@ def analyze(
     if violations is not None:
         outputs.append(_write(out / VIOLATIONS_FILE, _violations_document(violations)))
     _post_process(post_analytics_processor_script, environment, log)
-    message = _completion(violations or [])
+    message = with_bad_records(_completion(violations or []), bad, state.item_count)
     return JobSummary(state.item_count, bad, message, out, outputs, statistics, constraints, violations,
                       input_files=files, skipped_records=skipped, baseline_statistics=base_stats,
                       baseline_constraints=base_constraints)
 
 
-def _load_document(value: Any, what: str) -> dict[str, Any] | None:
-    if value is None or isinstance(value, Mapping):
-        return dict(value) if value is not None else None
+def shown_path(value: Any) -> str:
+    """A file as the job sees it: `/opt/ml/...` rather than the job root's folder on the host."""
+    if isinstance(value, Mapping):
+        return "(given as a document)"
+    text = str(value)
+    root = os.environ.get("WATCHKEEPER_JOB_ROOT")
+    if root:
+        prefix = str(Path(root) / "opt" / "ml") + os.sep
+        if text.startswith(prefix):
+            return "/opt/ml/" + text[len(prefix):]
+    return text
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    return {dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number"}.get(
+        type(value), "null" if value is None else type(value).__name__)
+
+
+def read_json_document(value: str | os.PathLike[str], what: str) -> Any:
+    """A JSON file's value; a missing, unreadable, non-UTF-8 or non-JSON file fails the job with a reason
+    that names the file (as the job sees it) and what is wrong."""
     path = Path(value)
+    shown = shown_path(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError as error:
-        raise JobFailed(f"The {what} file {str(path)!r} does not exist.") from error
+        raise JobFailed(f"The {what} file {shown!r} does not exist.") from error
+    except IsADirectoryError as error:
+        raise JobFailed(f"ClientError: {what} {shown} is a folder, not a JSON file") from error
+    except OSError as error:
+        raise JobFailed(f"ClientError: {what} {shown} cannot be read: {error.strerror or error}") from error
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise JobFailed(
+            f"ClientError: {what} {shown} is not UTF-8 text (byte 0x{data[error.start]:02x} at offset "
+            f"{error.start}): expected a JSON document"
+        ) from error
+    if not text.strip():
+        raise JobFailed(f"ClientError: {what} {shown} is empty: expected a JSON document")
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as error:
-        raise JobFailed(f"The {what} file {path.name} is not valid JSON: {error}") from error
+        raise JobFailed(
+            f"ClientError: {what} {shown} is not JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from error
+    except RecursionError as error:
+        raise JobFailed(f"ClientError: {what} {shown} is not JSON this analyzer reads: nested too deeply") from error
+
+
+def check_feature_document(document: Any, what: str, shown: str) -> dict[str, Any]:
+    """A data-quality statistics or constraints document: an object whose `features` is a list of objects
+    with a `name` (spec §5); anything else fails the job saying what is wrong."""
+    kind = "constraints" if "constraints" in what else "statistics"
+    lead = f"ClientError: {what} {shown} is not a {kind} document"
+    if not isinstance(document, dict):
+        raise JobFailed(f'{lead}: expected a JSON object with "features", got {_json_type(document)}')
+    if "features" not in document:
+        keys = ", ".join(f'"{k}"' for k in list(document)[:8]) or "none"
+        raise JobFailed(f'{lead}: expected a JSON object with "features", got an object without it (keys: {keys})')
+    features = document["features"]
+    if not isinstance(features, list):
+        raise JobFailed(f'{lead}: "features" must be a list, got {_json_type(features)}')
+    for i, feature in enumerate(features):
+        if not isinstance(feature, dict):
+            raise JobFailed(f'{lead}: "features"[{i}] must be an object, got {_json_type(feature)}')
+        if not isinstance(feature.get("name"), str):
+            raise JobFailed(f'{lead}: "features"[{i}] has no "name" string')
+    if kind == "constraints" and not isinstance(document.get("monitoring_config", {}), dict):
+        raise JobFailed(f'{lead}: "monitoring_config" must be an object, '
+                        f"got {_json_type(document['monitoring_config'])}")
+    return document
+
+
+def _load_document(value: Any, what: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return check_feature_document(dict(value), what, shown_path(value))
+    return check_feature_document(read_json_document(value, what), what, shown_path(value))
 
 
 # The other half of the analyzer (suggestion, checks, report) is called through these, so the statistics

@@ -71,8 +71,23 @@ def merge(
         capture=line.json_path_match("$.captureData"),
         metadata=line.json_path_match("$.eventMetadata"),
     )
-    unreadable = captured.filter(pl.col("capture").is_null() | pl.col("key").is_null()).height
+    no_capture = captured.filter(pl.col("capture").is_null()).height
+    no_key = captured.filter(pl.col("capture").is_not_null() & pl.col("key").is_null()).height
+    no_time = captured.filter(
+        pl.col("capture").is_not_null() & pl.col("key").is_not_null() & pl.col("time").is_null()
+    ).height
+    capture_unreadable = no_capture + no_key
+    unreadable = capture_unreadable
+    all_captured = captured.height
     captured = captured.drop_nulls(["capture", "key", "time"])
+    if all_captured and captured.height == 0:
+        reasons = ", ".join(
+            f"{n} {what}" for n, what in (
+                (no_capture, "not JSON or without captureData"), (no_key, "without inferenceId or eventId"),
+                (no_time, "without inferenceTime"),
+            ) if n
+        )
+        raise JobFailed(f"{all_captured} captured records, none parseable: {reasons}")
     if start_time:
         captured = captured.filter(pl.col("time") >= start_time)
     if end_time:
@@ -82,7 +97,8 @@ def merge(
     truth = _lines(truth_files).with_columns(
         key=line.json_path_match("$.eventMetadata.eventId"), truth=line.json_path_match("$.groundTruthData")
     )
-    unreadable += truth.filter(pl.col("key").is_null() | pl.col("truth").is_null()).height
+    truth_unreadable = truth.filter(pl.col("key").is_null() | pl.col("truth").is_null()).height
+    unreadable += truth_unreadable
     # A label uploaded twice: the last one counts (files are read in key order, i.e. upload hour).
     truth = truth.drop_nulls(["key", "truth"]).unique(subset="key", keep="last", maintain_order=True)
 
@@ -122,4 +138,8 @@ def merge(
         text = "\n".join(group.get_column("merged").to_list()) + "\n"
         (folder / f"part-00000-{uuid.uuid4()}.c000.jsonl").write_text(text, encoding="utf-8")
     message = f"Completed: Merged {merged.height} of {captured.height} captured inferences with ground truth."
+    if unreadable:
+        where = ", ".join(f"{n} {what}" for n, what in ((capture_unreadable, "capture"),
+                                                        (truth_unreadable, "ground truth")) if n)
+        message += f" {unreadable} {'line' if unreadable == 1 else 'lines'} could not be parsed ({where})."
     return MergeSummary(captured.height, truth.height, merged.height, unreadable, message)

@@ -53,6 +53,9 @@ from watchkeeper.jobs.builtin import (
     ProgressFn,
     dataset_batches,
     list_files,
+    read_json_document,
+    shown_path,
+    with_bad_records,
 )
 
 DEFAULT_THRESHOLD = 0.5
@@ -404,13 +407,12 @@ def compute_state(source: str | os.PathLike[str], fmt: DatasetFormat, problem_ty
 def _load_constraints(value: Any) -> dict[str, Any] | None:
     if value is None or isinstance(value, Mapping):
         return dict(value) if value is not None else None
-    path = Path(value)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise JobFailed(f"The baseline constraints file {str(path)!r} does not exist.") from error
-    except json.JSONDecodeError as error:
-        raise JobFailed(f"The baseline constraints file {path.name} is not valid JSON: {error}") from error
+    document = read_json_document(value, "baseline constraints")
+    if not isinstance(document, dict):
+        raise JobFailed(f"ClientError: baseline constraints {shown_path(value)} is not a model-quality constraints "
+                        f'document: expected a JSON object (e.g. with "binary_classification_constraints"), got '
+                        f"{'a list' if isinstance(document, list) else type(document).__name__}")
+    return document
 
 
 def model_quality_job(
@@ -448,12 +450,19 @@ def model_quality_job(
             violations = mq.find_violations(statistics, baseline)
         except ValueError as error:
             raise JobFailed(f"The baseline constraints cannot be checked: {error}") from error
+        except (AttributeError, TypeError, KeyError, IndexError) as error:
+            raise JobFailed(
+                f"ClientError: baseline constraints {shown_path(baseline_constraints)} could not be applied: a value "
+                f"in them is not of the shape SageMaker writes ({type(error).__name__}: {error})"
+            ) from error
     out = Path(output_path)
     out.mkdir(parents=True, exist_ok=True)
     outputs = [_write(out / STATISTICS_FILE, statistics), _write(out / CONSTRAINTS_FILE, constraints)]
     if violations is not None:
         outputs.append(_write(out / VIOLATIONS_FILE, mq.violations_document(violations)))
-    return JobSummary(state.count, dict(reading.stats.bad), completion_message(violations or []), out, outputs,
+    message = with_bad_records(completion_message(violations or []), reading.stats.bad, state.count,
+                               verb="evaluated")
+    return JobSummary(state.count, dict(reading.stats.bad), message, out, outputs,
                       statistics, constraints, violations, input_files=reading.stats.files,
                       skipped_records=dict(reading.skipped), baseline_constraints=baseline)
 
