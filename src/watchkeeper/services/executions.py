@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -24,6 +26,12 @@ from watchkeeper.services.lookup import find_named
 from watchkeeper.services.processing_jobs import ProcessingJobService, check_request
 from watchkeeper.store import Database
 from watchkeeper.store.tables import endpoints, job_definitions, monitoring_executions
+
+log = logging.getLogger(__name__)
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def summary_of(row: Row[Any]) -> dict[str, Any]:
@@ -138,6 +146,10 @@ class ExecutionStarter:
                     .where(monitoring_executions.c.id == execution_id)
                     .values(status="Failed", failure_reason=reason)
                 )
+                log.warning(
+                    "monitoring execution failed: schedule=%s scheduled=%s status=Failed reason=%s",
+                    schedule.name, _iso(scheduled_time), reason,
+                )
                 return None
             next_job = None
             if schedule.monitoring_type == "ModelQuality":
@@ -166,6 +178,11 @@ class ExecutionStarter:
                 update(monitoring_executions)
                 .where(monitoring_executions.c.id == execution_id)
                 .values(processing_job_arn=arn, processing_job_name=request["ProcessingJobName"], next_job=next_job)
+            )
+            log.info(
+                "monitoring execution started: schedule=%s scheduled=%s job=%s window=[%s, %s) status=Pending",
+                schedule.name, _iso(scheduled_time), request["ProcessingJobName"], _iso(window.start),
+                _iso(window.end),
             )
             return str(request["ProcessingJobName"])
 

@@ -8,6 +8,7 @@ the job belongs to, in the same transaction.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -23,6 +24,8 @@ from watchkeeper.services.lookup import find_named
 from watchkeeper.services.tags import TagService
 from watchkeeper.store import Database
 from watchkeeper.store.tables import monitoring_executions, processing_jobs
+
+log = logging.getLogger(__name__)
 
 IN_PROGRESS, COMPLETED, FAILED, STOPPING, STOPPED = "InProgress", "Completed", "Failed", "Stopping", "Stopped"
 TERMINAL = (COMPLETED, FAILED, STOPPED)
@@ -157,9 +160,9 @@ class ProcessingJobService:
             .values(status=status, last_modified_time=now, **values)
         )
         execution_row = conn.execute(
-            select(monitoring_executions.c.id, monitoring_executions.c.next_job).where(
-                monitoring_executions.c.processing_job_arn == row.arn
-            )
+            select(
+                monitoring_executions.c.id, monitoring_executions.c.next_job, monitoring_executions.c.schedule_name
+            ).where(monitoring_executions.c.processing_job_arn == row.arn)
         ).first()
         if execution_row is None:
             return
@@ -179,6 +182,10 @@ class ProcessingJobService:
                     last_modified_time=now,
                 )
             )
+            log.info(
+                "monitoring execution continues: schedule=%s job=%s completed, analysis job=%s status=InProgress",
+                execution_row.schedule_name, row.name, request["ProcessingJobName"],
+            )
             return
         execution: dict[str, Any] = {
             "status": execution_status(status, values.get("exit_message")),
@@ -189,6 +196,16 @@ class ProcessingJobService:
         conn.execute(
             update(monitoring_executions).where(monitoring_executions.c.id == execution_row.id).values(**execution)
         )
+        if status == FAILED:
+            log.warning(
+                "monitoring execution failed: schedule=%s job=%s status=Failed reason=%s",
+                execution_row.schedule_name, row.name, values.get("failure_reason") or "(none given)",
+            )
+        elif status in TERMINAL:
+            log.info(
+                "monitoring execution ended: schedule=%s job=%s status=%s message=%s",
+                execution_row.schedule_name, row.name, execution["status"], values.get("exit_message") or "",
+            )
 
     def claim(self, owner: str, lease_seconds: float) -> Row[Any] | None:
         """Take the oldest unclaimed job; at most one runner wins it."""
