@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from tests.api.conftest import hourly_config
 from tests.scheduling.test_scheduler import CTX, executions, run_for, t
-from watchkeeper.clock import FakeClock
+from watchkeeper.clock import FakeClock, millis
 from watchkeeper.config import Settings
 from watchkeeper.scheduling.scheduler import Scheduler
 from watchkeeper.services.container import Services
@@ -72,8 +72,8 @@ def insert_schedule(services: Services, name: str, config: dict[str, Any], statu
                 name_key=name.lower(),
                 arn=CTX.arn("monitoring-schedule", name),
                 status=status,
-                creation_time=now * 1000,
-                last_modified_time=now * 1000,
+                creation_time=millis(now),
+                last_modified_time=millis(now),
                 config=orjson.dumps(config).decode(),
                 endpoint_name="churn-endpoint",
                 monitoring_type="DataQuality",
