@@ -314,7 +314,7 @@ class CaptureWriter:
                         for share in due:
                             share.busy = True
                         break
-                    wake = min((b.deadline for b in self._open.values()), default=wake)
+                    wake = min([wake, *(b.deadline for b in self._open.values())])
                     self._cond.wait(max(wake - now, 0.001))
             for share in due:
                 try:
