@@ -114,7 +114,11 @@ def create_app(
         return await control_plane.handle(request)
 
     scheduler = Scheduler(services, ping=ping)
-    capture = CaptureWriter(services.store, flush_interval=services.settings.capture_flush_seconds)
+    capture = CaptureWriter(
+        services.store,
+        flush_interval=services.settings.capture_flush_seconds,
+        max_endpoint_buffer_bytes=int(services.settings.capture_buffer_mb_per_endpoint * 1024 * 1024),
+    )
     runtime = Runtime(services, capture, services.settings.invocation_timeout_seconds)
     runner = JobRunner(
         services.processing_jobs,
