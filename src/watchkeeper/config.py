@@ -40,6 +40,18 @@ class Settings:
     max_concurrent_jobs: int = field(default_factory=lambda: int(_env("MAX_CONCURRENT_JOBS", "2")))
     # A job whose runner has not renewed its lease for this long is failed (the runner died).
     job_lease_seconds: float = field(default_factory=lambda: float(_env("JOB_LEASE_SECONDS", "30")))
+    # User code sealed off (docs/security.md): auto = bubblewrap when it works, bwrap = refuse jobs without it,
+    # none = the fallback (scrubbed env, limits, uid drop, subreaper). Uid/gid apply when the server is root.
+    sandbox: str = field(default_factory=lambda: _env("SANDBOX", "auto"))
+    job_uid: int = field(default_factory=lambda: int(_env("JOB_UID", "65534")))
+    job_gid: int = field(default_factory=lambda: int(_env("JOB_GID", "65534")))
+    # Per job process; memory is RLIMIT_DATA (RLIMIT_AS breaks polars' jemalloc reservations); 0 = no limit.
+    job_cpu_seconds: int = field(default_factory=lambda: int(_env("JOB_CPU_SECONDS", "86400")))
+    job_memory_mb: int = field(default_factory=lambda: int(_env("JOB_MEMORY_MB", "8192")))
+    job_file_size_mb: int = field(default_factory=lambda: int(_env("JOB_FILE_SIZE_MB", "10240")))
+    job_open_files: int = field(default_factory=lambda: int(_env("JOB_OPEN_FILES", "4096")))
+    # Processes and threads of the job uid, all jobs together (RLIMIT_NPROC; only when the uid is dropped).
+    job_processes: int = field(default_factory=lambda: int(_env("JOB_PROCESSES", "4096")))
     # Object storage: empty endpoint means the embedded folder DATA_DIR/s3.
     s3_endpoint_url: str = field(default_factory=lambda: _env("S3_ENDPOINT_URL", ""))
     s3_region: str = field(default_factory=lambda: _env("S3_REGION", "us-east-1"))

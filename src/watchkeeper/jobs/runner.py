@@ -1,10 +1,13 @@
 """The job runner: claims processing jobs from the store and runs each under the container contract.
 
 - Built-in analyzer images run `python -m watchkeeper.jobs.worker` in a child process; any other image runs
-  its `ContainerEntrypoint` + `ContainerArguments` as a local command (no Docker needed).
+  its `ContainerEntrypoint` + `ContainerArguments` as a local command (no Docker needed). Either way the
+  process starts sealed off (jobs/sandbox.py: bubblewrap when present, a scrubbed environment, limits, the
+  job uid, and a launcher that takes the whole process tree down with the job).
 - Inputs are downloaded before the job starts; outputs are uploaded only after it succeeded, so a failed or
   killed job never leaves a half-written report. The job log is uploaded beside the outputs either way.
-- `MaxRuntimeInSeconds` kills the job (Failed); StopProcessingJob kills it (Stopped).
+- `MaxRuntimeInSeconds` kills the job (Failed); StopProcessingJob kills it (Stopped): SIGTERM to the launcher,
+  which ends every descendant, then SIGKILL after a grace.
 - The runner renews a lease on each job it runs; if this process dies, another process (or this one after a
   restart) sees the lease expire and fails the job with a reason.
 """
@@ -27,7 +30,10 @@ from typing import Any
 
 import orjson
 
+from watchkeeper.config import Settings
+from watchkeeper.jobs.confine import outside_view
 from watchkeeper.jobs.contract import JobRoot, describe_command, is_builtin_image
+from watchkeeper.jobs.sandbox import GRACE_SECONDS, Sandbox, network_requested
 from watchkeeper.services.processing_jobs import COMPLETED, FAILED, STOPPED, ProcessingJobService
 from watchkeeper.storage import ObjectStore, StorageError, download_prefix, join_uri, upload_dir
 
@@ -37,12 +43,19 @@ DEFAULT_MAX_RUNTIME = 86400
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
-    """The job's process ends if the server is killed (Linux), so no orphan keeps writing."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
+def _die_with(server: int) -> Any:
+    """preexec_fn: the job's launcher (or bwrap) ends if the server is killed (Linux), so no orphan keeps
+    writing; if the server died before the signal was armed, end now."""
+
+    def arm() -> None:
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except OSError:
+            pass
+        if os.getppid() != server:
+            os._exit(1)
+
+    return arm
 
 
 @dataclass(frozen=True)
@@ -62,8 +75,14 @@ class JobRunner:
         max_concurrent: int = 2,
         lease_seconds: float = 30.0,
         poll_seconds: float = 0.2,
+        sandbox: Sandbox | None = None,
     ) -> None:
         self.jobs = jobs
+        # Callers that pass no sandbox get one from the WATCHKEEPER_* environment, for this data folder.
+        self.sandbox = sandbox or Sandbox.from_settings(
+            Settings(), data_dir=jobs_dir.parent, database_url=getattr(getattr(jobs, "db", None), "url", None)
+        )
+        self._ready = False
         self.store = store
         self.jobs_dir = jobs_dir
         self.max_concurrent = max_concurrent
@@ -77,7 +96,21 @@ class JobRunner:
 
     # --- loop ------------------------------------------------------------------------------------
 
+    def _prepare(self) -> None:
+        """Once, before the first job: say what the sandbox cannot guarantee here, close the data folder."""
+        with self._lock:
+            if self._ready:
+                return
+            self._ready = True
+        for warning in self.sandbox.warnings():
+            log.warning("%s", warning)
+        try:
+            self.sandbox.prepare_data_dir(self.jobs_dir)
+        except OSError:
+            log.exception("could not restrict the data folder's permissions")
+
     def start(self) -> None:
+        self._prepare()
         self._thread = threading.Thread(target=self._loop, name="watchkeeper-runner", daemon=True)
         self._thread.start()
 
@@ -113,6 +146,7 @@ class JobRunner:
     # --- one job ---------------------------------------------------------------------------------
 
     def run_claimed(self, row: Any) -> Outcome:
+        self._prepare()
         request = orjson.loads(row.body)
         root = JobRoot(self.jobs_dir / row.name)
         shutil.rmtree(root.root, ignore_errors=True)
@@ -121,7 +155,10 @@ class JobRunner:
         outputs = [o for o in (request.get("ProcessingOutputConfig") or {}).get("Outputs") or [] if "S3Output" in o]
         log_uri = join_uri(outputs[0]["S3Output"]["S3Uri"], "logs", f"{row.name}.log") if outputs else None
         with open(log_path, "a", encoding="utf-8") as job_log:
-            outcome = self._run(row, request, root, job_log, outputs, log_uri or str(log_path))
+            try:
+                outcome = self._run(row, request, root, job_log, outputs, log_uri or str(log_path))
+            finally:
+                self.sandbox.take_back(root)
             job_log.write(f"Job ended: {outcome.status} {outcome.exit_message or outcome.failure_reason or ''}\n")
         if log_uri:
             try:
@@ -157,10 +194,16 @@ class JobRunner:
             job_log.write(f"Input {item['InputName']}: {len(files)} file(s) from {s3['S3Uri']}\n")
 
         app = request["AppSpecification"]
+        view = self.sandbox.view(root)
+        reach = [root.root]
         if is_builtin_image(app["ImageUri"]) and not app.get("ContainerEntrypoint"):
-            command = [sys.executable, "-m", "watchkeeper.jobs.worker", str(root.root)]
+            escape = outside_view(request.get("Environment") or {}, root)
+            if escape:
+                return Outcome(FAILED, failure_reason=f"{escape}. {where}")
+            command = [sys.executable, "-m", "watchkeeper.jobs.worker", str(view.root)]
+            reach += [Path(sys.executable), Path(__file__).parent]
         elif app.get("ContainerEntrypoint"):
-            command = root.command(app)
+            command = view.command(app)
         else:
             return Outcome(
                 FAILED,
@@ -169,11 +212,19 @@ class JobRunner:
                     f"ContainerEntrypoint to run it as a local command. {where}"
                 ),
             )
+        if self.sandbox.mode == "refused":
+            return Outcome(FAILED, failure_reason=f"InternalServerError: {self.sandbox.warnings()[0]}")
+        unreachable = self.sandbox.unreachable(reach)
+        if unreachable:
+            return Outcome(FAILED, failure_reason=f"ClientError: {unreachable}. {where}")
+        network = network_requested(request)
         job_log.write(f"Running: {describe_command(command)}\n")
+        job_log.write(f"Sandbox: {self.sandbox.describe(network)}\n")
         job_log.flush()
-        environment = {**os.environ, **root.environment(request.get("Environment") or {})}
+        environment = self.sandbox.environment(request.get("Environment") or {}, view)
         max_runtime = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds", DEFAULT_MAX_RUNTIME)
-        ended = self._supervise(row, command, environment, root, job_log, max_runtime)
+        self.sandbox.hand_over(root)
+        ended = self._supervise(row, command, environment, root, job_log, max_runtime, network)
         if isinstance(ended, Outcome):
             return ended
         message = root.message()
@@ -188,26 +239,47 @@ class JobRunner:
         return Outcome(COMPLETED, exit_message=message or _violations_message(root, outputs))
 
     def _supervise(
-        self, row: Any, command: list[str], environment: dict[str, str], root: JobRoot, job_log: Any, max_runtime: float
+        self,
+        row: Any,
+        command: list[str],
+        environment: dict[str, str],
+        root: JobRoot,
+        job_log: Any,
+        max_runtime: float,
+        network: bool,
     ) -> int | Outcome:
+        status_read, status_write = os.pipe()  # the launcher says how its command ended: "exit N" / "signal N"
         try:
+            sealed = self.sandbox.command(command, root, network=network, status_fd=status_write, parent=os.getpid())
             process = subprocess.Popen(
-                command,
+                sealed,
                 cwd=root.root,
                 env=environment,
                 stdout=job_log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                pass_fds=(status_write,),
+                preexec_fn=_die_with(os.getpid()),
             )
         except OSError as exc:
+            os.close(status_read)
             return Outcome(FAILED, failure_reason=f"ClientError: could not start {command[0]!r}: {exc}")
+        finally:
+            os.close(status_write)
+        try:
+            return self._watch(row, process, root, max_runtime, status_read)
+        finally:
+            os.close(status_read)
+
+    def _watch(
+        self, row: Any, process: subprocess.Popen[bytes], root: JobRoot, max_runtime: float, status_read: int
+    ) -> int | Outcome:
         started = time.monotonic()
         next_beat = started + min(5.0, self.lease_seconds / 3)
         while True:
             try:
-                return process.wait(timeout=0.2)
+                return _command_end(process.wait(timeout=0.2), status_read)
             except subprocess.TimeoutExpired:
                 pass
             now = time.monotonic()
@@ -235,11 +307,25 @@ class JobRunner:
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
+    """End a job: SIGTERM lets the launcher take its whole tree down (a SIGKILL of the launcher alone would
+    orphan the tree); SIGKILL after the grace if it has not."""
     try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=GRACE_SECONDS + 2)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _command_end(returncode: int, status_read: int) -> int:
+    """The command's own end as Popen would report it (-N for a signal), from the launcher's status pipe;
+    the launcher's (or bwrap's) exit code when it could not say."""
+    os.set_blocking(status_read, False)
+    try:
+        kind, _, number = os.read(status_read, 64).decode().partition(" ")
+        return -int(number) if kind == "signal" else int(number)
+    except (OSError, ValueError):
+        return returncode
 
 
 def _violations_message(root: JobRoot, outputs: list[dict[str, Any]]) -> str:
