@@ -83,6 +83,8 @@ class JobRunner:
             Settings(), data_dir=jobs_dir.parent, database_url=getattr(getattr(jobs, "db", None), "url", None)
         )
         self._ready = False
+        # A stopped job's tree gets this long to exit on SIGTERM; short enough that the lease outlives it.
+        self.grace = min(GRACE_SECONDS, lease_seconds / 3)
         self.store = store
         self.jobs_dir = jobs_dir
         self.max_concurrent = max_concurrent
@@ -250,7 +252,9 @@ class JobRunner:
     ) -> int | Outcome:
         status_read, status_write = os.pipe()  # the launcher says how its command ended: "exit N" / "signal N"
         try:
-            sealed = self.sandbox.command(command, root, network=network, status_fd=status_write, parent=os.getpid())
+            sealed = self.sandbox.command(
+                command, root, network=network, status_fd=status_write, parent=os.getpid(), grace=self.grace
+            )
             process = subprocess.Popen(
                 sealed,
                 cwd=root.root,
@@ -284,7 +288,8 @@ class JobRunner:
                 pass
             now = time.monotonic()
             if now - started > max_runtime:
-                _kill(process)
+                self.jobs.heartbeat(row.id, self.owner, self.lease_seconds)  # the lease outlasts the grace
+                _kill(process, self.grace)
                 return Outcome(
                     FAILED,
                     failure_reason=f"Job exceeded MaxRuntimeInSeconds ({max_runtime:g} s) and was stopped. "
@@ -293,10 +298,10 @@ class JobRunner:
             if now >= next_beat:
                 next_beat = now + min(5.0, self.lease_seconds / 3)
                 if self.jobs.heartbeat(row.id, self.owner, self.lease_seconds):
-                    _kill(process)
+                    _kill(process, self.grace)
                     return Outcome(STOPPED)
             if self._stop.is_set():
-                _kill(process)
+                _kill(process, self.grace)
                 return Outcome(FAILED, failure_reason="InternalServerError: Watchkeeper shut down while the job ran.")
 
     def _discard_inputs(self, request: dict[str, Any], root: JobRoot) -> None:
@@ -306,12 +311,12 @@ class JobRunner:
                 shutil.rmtree(root.local(item["S3Input"]["LocalPath"]), ignore_errors=True)
 
 
-def _kill(process: subprocess.Popen[bytes]) -> None:
+def _kill(process: subprocess.Popen[bytes], grace: float) -> None:
     """End a job: SIGTERM lets the launcher take its whole tree down (a SIGKILL of the launcher alone would
-    orphan the tree); SIGKILL after the grace if it has not."""
+    orphan the tree); SIGKILL if it has not shortly after its grace."""
     try:
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=GRACE_SECONDS + 2)
+        process.wait(timeout=grace + 1)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()

@@ -31,7 +31,7 @@ LAUNCHER = Path(__file__).with_name("launch.py")
 MODES = ("auto", "bwrap", "none")
 CONTAINER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
-# Stop/timeout: the launcher gets SIGTERM, the tree this long to exit, then SIGKILL.
+# Stop/timeout: the launcher gets SIGTERM, the tree at most this long to exit, then SIGKILL.
 GRACE_SECONDS = 3.0
 
 
@@ -241,7 +241,7 @@ class Sandbox:
         return None
 
     def command(
-        self, inner: list[str], root: JobRoot, *, network: bool, status_fd: int, parent: int
+        self, inner: list[str], root: JobRoot, *, network: bool, status_fd: int, parent: int, grace: float
     ) -> list[str]:
         """The full command line: [bwrap ...] python -I -S launch.py LIMITS -- INNER."""
         launcher = [
@@ -250,7 +250,7 @@ class Sandbox:
             "-S",
             str(LAUNCHER),
             *self.limits.arguments(),
-            f"--grace={GRACE_SECONDS:g}",
+            f"--grace={grace:g}",
             f"--status-fd={status_fd}",
         ]
         if self.uid is not None:

@@ -1,0 +1,254 @@
+"""User code sealed off, tried as a hostile job would, through the real server and runner: with bubblewrap
+and without it (WATCHKEEPER_SANDBOX=none). A job prints its environment, tries the database, the data folder,
+an object, the server's own environment, and leaves a `setsid` grandchild behind; none of it may work."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from tests.endpoint_helpers import FAST_ENV
+from tests.monitoring.test_monitoring_flow import ANALYZER, ROLE, wait_for_job
+from tests.server_process import ServerProcess
+from watchkeeper.jobs.sandbox import bwrap_problem
+
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/hostile:1"
+SECRETS = {
+    "WATCHKEEPER_S3_SECRET_ACCESS_KEY": "topsecret-watchkeeper",
+    "AWS_SECRET_ACCESS_KEY": "topsecret-aws",
+    "AWS_ACCESS_KEY_ID": "AKIATOPSECRET",
+}
+LIMITS = {"WATCHKEEPER_JOB_FILE_SIZE_MB": "1", "WATCHKEEPER_JOB_MEMORY_MB": "256"}
+OBJECT_TEXT = "object-only-the-server-may-read"
+PYTHON = "/usr/bin/python3"  # reachable by the job user in both modes (/root/.pyenv is not, without bwrap)
+IS_ROOT = os.geteuid() == 0
+BWRAP = bwrap_problem(shutil.which("bwrap"), IS_ROOT)
+
+PROBE = """
+echo "ids: $(id -u) $(id -g) groups: $(id -G)"
+env | sort | sed 's/^/env: /'
+if cat "$DB" >/dev/null 2>&1; then echo "DB: READ"; else echo "DB: denied"; fi
+if ls "$DATA" >/dev/null 2>&1; then echo "DATA: LISTED"; else echo "DATA: denied"; fi
+cat "$OBJECT" 2>&1 | head -c 300; echo
+tr '\\0' '\\n' < /proc/$SERVER_PID/environ 2>&1 | head -c 3000; echo
+"""
+
+
+@pytest.fixture(scope="module", params=["bwrap", "none"])
+def mode(request: pytest.FixtureRequest) -> str:
+    if request.param == "bwrap" and BWRAP:
+        pytest.skip(f"bubblewrap cannot run here: {BWRAP}")
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def base_dir() -> Iterator[Path]:
+    # pytest's tmp folders are 0700: without bwrap, a dropped uid could not even reach its job folder.
+    folder = Path(tempfile.mkdtemp(prefix="wk-sandbox-", dir="/tmp"))
+    folder.chmod(0o711)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def start_server(data_dir: Path, mode: str) -> ServerProcess:
+    env = {**FAST_ENV, **SECRETS, **LIMITS, "WATCHKEEPER_SANDBOX": mode, "WATCHKEEPER_JOB_LEASE_SECONDS": "2"}
+    return ServerProcess(data_dir, env=env).start()
+
+
+@pytest.fixture(scope="module")
+def server(base_dir: Path, mode: str) -> Iterator[ServerProcess]:
+    process = start_server(base_dir / mode, mode)
+    secret = process.data_dir / "s3" / "private" / "secret.txt"
+    secret.parent.mkdir(parents=True, exist_ok=True)
+    secret.write_text(OBJECT_TEXT)
+    yield process
+    process.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_leftovers() -> Iterator[None]:
+    yield
+    for process in marked("301."):
+        process.kill()
+
+
+def marked(prefix: str) -> list[psutil.Process]:
+    """Live `sleep <marker>` processes (zombies are already dead)."""
+    found = []
+    for process in psutil.process_iter(["cmdline", "status"]):
+        cmdline = process.info["cmdline"] or []
+        if cmdline[:1] == ["sleep"] and cmdline[1:2] and cmdline[1].startswith(prefix):
+            if process.info["status"] != psutil.STATUS_ZOMBIE:
+                found.append(process)
+    return found
+
+
+def wait_until(check: Any, timeout: float = 15) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.1)
+
+
+def shell_job(name: str, script: str, *, max_runtime: int = 60, env: dict[str, str] | None = None,
+              entrypoint: list[str] | None = None) -> dict[str, Any]:
+    app: dict[str, Any] = {"ImageUri": IMAGE, "ContainerEntrypoint": entrypoint}
+    if not entrypoint:
+        # AWS caps each entrypoint/argument member at 256 characters: one script line per argument
+        app["ContainerEntrypoint"] = ["/bin/sh", "-c", 'for line in "$@"; do eval "$line"; done', "sh"]
+        app["ContainerArguments"] = [line for line in script.splitlines() if line.strip()]
+    return {
+        "ProcessingJobName": name,
+        "ProcessingResources": {
+            "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 30}
+        },
+        "AppSpecification": app,
+        "RoleArn": ROLE,
+        "Environment": env or {},
+        "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime},
+        "ProcessingOutputConfig": {"Outputs": [{"OutputName": "out", "S3Output": {
+            "S3Uri": f"s3://jobs/out/{name}", "LocalPath": "/opt/ml/processing/output",
+            "S3UploadMode": "EndOfJob"}}]},
+    }
+
+
+def job_log(server: ServerProcess, name: str) -> str:
+    return (server.data_dir / "jobs" / name / "job.log").read_text()
+
+
+def test_job_sees_no_secret_no_database_no_data(server: ServerProcess, mode: str) -> None:
+    sm = server.client()
+    assert server.process is not None
+    env = {
+        "DB": str(server.data_dir.absolute() / "watchkeeper.db"),
+        "DATA": str(server.data_dir.absolute()),
+        "OBJECT": str(server.data_dir.absolute() / "s3" / "private" / "secret.txt"),
+        "SERVER_PID": str(server.process.pid),
+    }
+    sm.create_processing_job(**shell_job(f"probe-{mode}", PROBE, env=env))
+    job = wait_for_job(sm, f"probe-{mode}", timeout=30)
+    assert job["ProcessingJobStatus"] == "Completed", job.get("FailureReason")
+    text = job_log(server, f"probe-{mode}")
+    assert "env: PATH=" in text and "env: HOME=/tmp" in text
+    assert "topsecret" not in text and "AKIATOPSECRET" not in text
+    keys = {line.split("=", 1)[0].removeprefix("env: ") for line in text.splitlines() if line.startswith("env: ")}
+    assert not {key for key in keys if key.startswith(("AWS_", "WATCHKEEPER_"))} - {"WATCHKEEPER_JOB_ROOT"}
+    if mode == "bwrap" or IS_ROOT:
+        assert "DB: denied" in text and "DATA: denied" in text
+        assert OBJECT_TEXT not in text
+    if IS_ROOT:
+        assert "ids: 65534 65534 groups: 65534\n" in text
+    assert ("Sandbox: bubblewrap" if mode == "bwrap" else "Sandbox: no bubblewrap") in text
+
+
+def test_grandchild_dies_when_the_job_ends(server: ServerProcess, mode: str) -> None:
+    sm = server.client()
+    marker = "301.1"
+    sm.create_processing_job(**shell_job(f"ends-{mode}", f"setsid sleep {marker} & sleep 1.5; echo done"))
+    assert wait_until(lambda: marked(marker)), "the grandchild never started"
+    job = wait_for_job(sm, f"ends-{mode}", timeout=30)
+    assert job["ProcessingJobStatus"] == "Completed", job.get("FailureReason")
+    assert wait_until(lambda: not marked(marker), timeout=5), "a setsid grandchild outlived its job"
+
+
+def test_grandchild_dies_when_the_job_is_stopped(server: ServerProcess, mode: str) -> None:
+    sm = server.client()
+    marker = "301.2"
+    sm.create_processing_job(**shell_job(f"stop-{mode}", f"setsid sleep {marker} & sleep 60"))
+    assert wait_until(lambda: marked(marker)), "the grandchild never started"
+    sm.stop_processing_job(ProcessingJobName=f"stop-{mode}")
+    job = wait_for_job(sm, f"stop-{mode}", timeout=30)
+    assert job["ProcessingJobStatus"] == "Stopped"
+    assert wait_until(lambda: not marked(marker), timeout=5), "a setsid grandchild outlived StopProcessingJob"
+
+
+def test_grandchild_dies_at_max_runtime(server: ServerProcess, mode: str) -> None:
+    sm = server.client()
+    marker = "301.3"
+    # the shell ignores SIGTERM: the launcher's SIGKILL after the grace still ends it
+    sm.create_processing_job(**shell_job(f"timeout-{mode}", f"trap '' TERM; setsid sleep {marker} & sleep 60",
+                                         max_runtime=2))
+    assert wait_until(lambda: marked(marker)), "the grandchild never started"
+    job = wait_for_job(sm, f"timeout-{mode}", timeout=30)
+    assert job["ProcessingJobStatus"] == "Failed" and "MaxRuntimeInSeconds" in job["FailureReason"]
+    assert wait_until(lambda: not marked(marker), timeout=5), "a setsid grandchild outlived MaxRuntime"
+
+
+def test_grandchild_dies_with_a_killed_server(base_dir: Path, mode: str) -> None:
+    server = start_server(base_dir / f"{mode}-killed", mode)
+    marker = "301.4"
+    try:
+        server.client().create_processing_job(**shell_job("orphan", f"setsid sleep {marker} & sleep 60"))
+        assert wait_until(lambda: marked(marker)), "the grandchild never started"
+        server.kill()  # kill -9: no shutdown code runs
+        assert wait_until(lambda: not marked(marker), timeout=10), "a setsid grandchild outlived kill -9 of the server"
+    finally:
+        server.kill()
+
+
+def test_builtin_paths_outside_opt_ml_fail_naming_the_variable(server: ServerProcess, mode: str) -> None:
+    sm = server.client()
+    cases = {
+        "record_preprocessor_script": "/etc/passwd",
+        "post_analytics_processor_script": "/opt/ml/../../etc/passwd",
+        "output_path": "/tmp/anywhere",
+        "baseline_statistics": "s3://private/secret.txt",
+    }
+    for index, (key, value) in enumerate(cases.items()):
+        name = f"escape-{mode}-{index}"
+        environment = {"dataset_format": '{"csv": {"header": false}}', "dataset_source": "/opt/ml/processing/input",
+                       "output_path": "/opt/ml/processing/output", key: value}
+        request = shell_job(name, "")
+        request["AppSpecification"] = {"ImageUri": ANALYZER}
+        request["Environment"] = environment
+        sm.create_processing_job(**request)
+        job = wait_for_job(sm, name, timeout=30)
+        assert job["ProcessingJobStatus"] == "Failed"
+        assert job["FailureReason"].startswith(
+            f"ClientError: Environment {key}={value} lies outside the job's /opt/ml view"
+        ), job["FailureReason"]
+
+
+def test_file_size_limit(server: ServerProcess, mode: str) -> None:
+    sm = server.client()
+    name = f"fsize-{mode}"
+    sm.create_processing_job(**shell_job(name, "head -c 3000000 /dev/zero > /opt/ml/processing/output/big"))
+    job = wait_for_job(sm, name, timeout=30)
+    assert job["ProcessingJobStatus"] == "Failed"
+    assert (server.data_dir / "jobs" / name / "opt/ml/processing/output/big").stat().st_size <= 1024 * 1024
+
+
+@pytest.mark.skipif(not os.access(PYTHON, os.X_OK), reason=f"{PYTHON} is needed as a memory hog")
+def test_memory_limit(server: ServerProcess, mode: str) -> None:
+    sm = server.client()
+    name = f"memory-{mode}"
+    hog = [PYTHON, "-c", "x = bytearray(600 * 1024 * 1024); print('ALLOC' + 'ATED')"]
+    sm.create_processing_job(**shell_job(name, "", entrypoint=hog))
+    job = wait_for_job(sm, name, timeout=30)
+    assert job["ProcessingJobStatus"] == "Failed"
+    text = job_log(server, name)
+    assert "MemoryError" in text and "ALLOCATED" not in text
+
+
+@pytest.mark.skipif(not os.access(PYTHON, os.X_OK), reason=f"{PYTHON} is needed to try the network")
+def test_network_only_when_isolation_is_off(server: ServerProcess, mode: str) -> None:
+    if mode != "bwrap":
+        pytest.skip("without bubblewrap jobs share the host's network (docs/security.md)")
+    sm = server.client()
+    fetch = [PYTHON, "-c", f"import urllib.request; print(urllib.request.urlopen('{server.url}/healthz').status)"]
+    sm.create_processing_job(**shell_job("net-off", "", entrypoint=fetch))
+    sm.create_processing_job(**shell_job("net-on", "", entrypoint=fetch),
+                             NetworkConfig={"EnableNetworkIsolation": False})
+    assert wait_for_job(sm, "net-off", timeout=30)["ProcessingJobStatus"] == "Failed"
+    job = wait_for_job(sm, "net-on", timeout=30)
+    assert job["ProcessingJobStatus"] == "Completed", job.get("FailureReason")
