@@ -56,7 +56,7 @@ class ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "WATCHKEEPER_SCHEDULE_ACTIVATION_SECONDS": "0.3", **self.env}
         if self.keys:
-            auth_file = write_auth_file(self.data_dir.parent / f"auth-{self.port}.ini", self.keys)
+            auth_file = write_auth_file(self.data_dir / f"auth-{self.port}.ini", self.keys)
             env["WATCHKEEPER_AUTH_FILE"] = str(auth_file)
         log = open(self.log_path, "ab")  # the child writes to it for its lifetime
         self.process = subprocess.Popen(
