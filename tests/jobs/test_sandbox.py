@@ -31,6 +31,8 @@ OBJECT_TEXT = "object-only-the-server-may-read"
 PYTHON = "/usr/bin/python3"  # reachable by the job user in both modes (/root/.pyenv is not, without bwrap)
 IS_ROOT = os.geteuid() == 0
 BWRAP = bwrap_problem(shutil.which("bwrap"), IS_ROOT)
+# `sleep 301.<run><n>`: unique to this test run, so concurrent runs never see each other's grandchildren
+RUN = f"301.{os.getpid():07d}"
 
 PROBE = """
 echo "ids: $(id -u) $(id -g) groups: $(id -G)"
@@ -76,7 +78,7 @@ def server(base_dir: Path, mode: str) -> Iterator[ServerProcess]:
 @pytest.fixture(autouse=True)
 def no_leftovers() -> Iterator[None]:
     yield
-    for process in marked("301."):
+    for process in marked(RUN):
         process.kill()
 
 
@@ -153,7 +155,7 @@ def test_job_sees_no_secret_no_database_no_data(server: ServerProcess, mode: str
 
 def test_grandchild_dies_when_the_job_ends(server: ServerProcess, mode: str) -> None:
     sm = server.client()
-    marker = "301.1"
+    marker = f"{RUN}1"
     sm.create_processing_job(**shell_job(f"ends-{mode}", f"setsid sleep {marker} & sleep 1.5; echo done"))
     assert wait_until(lambda: marked(marker)), "the grandchild never started"
     job = wait_for_job(sm, f"ends-{mode}", timeout=30)
@@ -163,7 +165,7 @@ def test_grandchild_dies_when_the_job_ends(server: ServerProcess, mode: str) -> 
 
 def test_grandchild_dies_when_the_job_is_stopped(server: ServerProcess, mode: str) -> None:
     sm = server.client()
-    marker = "301.2"
+    marker = f"{RUN}2"
     sm.create_processing_job(**shell_job(f"stop-{mode}", f"setsid sleep {marker} & sleep 60"))
     assert wait_until(lambda: marked(marker)), "the grandchild never started"
     sm.stop_processing_job(ProcessingJobName=f"stop-{mode}")
@@ -174,7 +176,7 @@ def test_grandchild_dies_when_the_job_is_stopped(server: ServerProcess, mode: st
 
 def test_grandchild_dies_at_max_runtime(server: ServerProcess, mode: str) -> None:
     sm = server.client()
-    marker = "301.3"
+    marker = f"{RUN}3"
     # the shell ignores SIGTERM: the launcher's SIGKILL after the grace still ends it
     sm.create_processing_job(**shell_job(f"timeout-{mode}", f"trap '' TERM; setsid sleep {marker} & sleep 60",
                                          max_runtime=2))
@@ -186,7 +188,7 @@ def test_grandchild_dies_at_max_runtime(server: ServerProcess, mode: str) -> Non
 
 def test_grandchild_dies_with_a_killed_server(base_dir: Path, mode: str) -> None:
     server = start_server(base_dir / f"{mode}-killed", mode)
-    marker = "301.4"
+    marker = f"{RUN}4"
     try:
         server.client().create_processing_job(**shell_job("orphan", f"setsid sleep {marker} & sleep 60"))
         assert wait_until(lambda: marked(marker)), "the grandchild never started"
