@@ -76,11 +76,15 @@ class JobRunner:
         lease_seconds: float = 30.0,
         poll_seconds: float = 0.2,
         sandbox: Sandbox | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.jobs = jobs
-        # Callers that pass no sandbox get one from the WATCHKEEPER_* environment, for this data folder.
+        # Without a sandbox: one from the server's settings (flags included, so an --auth-file is hidden too),
+        # else from the WATCHKEEPER_* environment, for this data folder and database.
         self.sandbox = sandbox or Sandbox.from_settings(
-            Settings(), data_dir=jobs_dir.parent, database_url=getattr(getattr(jobs, "db", None), "url", None)
+            settings or Settings(),
+            data_dir=jobs_dir.parent,
+            database_url=getattr(getattr(jobs, "db", None), "url", None),
         )
         self._ready = False
         # A stopped job's tree gets this long to exit on SIGTERM; short enough that the lease outlives it.
