@@ -47,6 +47,8 @@ class JobRoot:
 
     def rewrite(self, value: str) -> str:
         """A value that is a container path (or holds one, as in `--x=/opt/ml/...`) → the job-local path."""
+        if value == CONTAINER_PREFIX.rstrip("/"):
+            return str(self.root / "opt" / "ml")
         if CONTAINER_PREFIX not in value:
             return value
         return value.replace(CONTAINER_PREFIX, str(self.root / "opt" / "ml") + "/")
