@@ -126,6 +126,7 @@ def create_app(
         services.settings.jobs_dir,
         max_concurrent=services.settings.max_concurrent_jobs,
         lease_seconds=services.settings.job_lease_seconds,
+        settings=services.settings,
     )
 
     @asynccontextmanager

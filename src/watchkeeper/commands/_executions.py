@@ -55,6 +55,7 @@ def run_execution(
         services.store,
         services.settings.jobs_dir,
         lease_seconds=services.settings.job_lease_seconds,
+        settings=services.settings,
     )
     row = services.processing_jobs.claim_named(ctx, job_name, runner.owner, services.settings.job_lease_seconds)
     if row is not None:

@@ -236,7 +236,9 @@ class JobRunner:
         message = root.message()
         if ended != 0:
             detail = message or f"the job exited with code {ended}"
-            return Outcome(FAILED, failure_reason=f"AlgorithmError: {detail}. {where}")
+            # The analyzer names input faults ClientError itself; anything else is the algorithm's.
+            kind = "" if detail.startswith("ClientError:") else "AlgorithmError: "
+            return Outcome(FAILED, failure_reason=f"{kind}{detail}. {where}")
         try:
             for output in outputs:
                 upload_dir(self.store, root.local(output["S3Output"]["LocalPath"]), output["S3Output"]["S3Uri"])
