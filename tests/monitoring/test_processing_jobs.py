@@ -305,7 +305,9 @@ def test_builtin_analyzer_failures_name_their_cause(sm: Any, server: ServerProce
     for name, (_, _, fragment) in cases.items():
         job = wait_for_job(sm, name)
         assert job["ProcessingJobStatus"] == "Failed", name
-        assert job["FailureReason"].startswith("AlgorithmError: "), job["FailureReason"]
+        # A baseline file that cannot be read is the caller's fault (ClientError); the rest the algorithm's.
+        kind = "ClientError: " if name.startswith("bad-baseline") else "AlgorithmError: "
+        assert job["FailureReason"].startswith(kind), job["FailureReason"]
         assert fragment in job["FailureReason"], job["FailureReason"]
         assert f"s3://jobs/out/{name}/logs/{name}.log" in job["FailureReason"]
     assert "line 2" in sm.describe_processing_job(ProcessingJobName="bad-preprocessor")["FailureReason"]
