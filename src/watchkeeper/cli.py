@@ -6,6 +6,8 @@ import argparse
 import importlib
 import sys
 
+from watchkeeper.errors import AwsError
+
 # Each module exposes `register(subparsers)`, which adds its parser and sets `func`.
 COMMAND_MODULES = ("serve", "baseline", "analyze", "ground_truth", "run", "backfill")
 
@@ -23,7 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    code = args.func(args)
+    try:
+        code = args.func(args)
+    except AwsError as error:  # a refused request, e.g. `run` on a schedule whose stored config is invalid
+        print(f"watchkeeper {args.command}: {error.code}: {error.message}", file=sys.stderr, flush=True)
+        code = 1
     sys.exit(code or 0)
 
 
