@@ -128,6 +128,8 @@ class EndpointService:
             raise ValidationError("ProductionVariants must have unique VariantName values")
         check_locations("CreateEndpointConfig", params)
         with self.db.write() as conn:
+            # The capture bucket is claimed (or refused as another account's) with the config, or not at all.
+            check_locations("CreateEndpointConfig", params, conn, ctx)
             for variant in body["ProductionVariants"]:
                 if "ModelName" not in variant:
                     raise ValidationError(f"Production variant {variant['VariantName']} names no ModelName")

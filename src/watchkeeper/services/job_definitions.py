@@ -56,6 +56,8 @@ class JobDefinitionService:
         arn = ctx.arn(kind.arn_type, name)
         try:
             with self.db.write() as conn:
+                # Buckets are claimed (or refused as another account's) with the definition, or not at all.
+                check_locations(f"Create{kind.name}JobDefinition", params, conn, ctx)
                 scope = and_(job_definitions.c.account == ctx.account, job_definitions.c.region == ctx.region)
                 count = conn.execute(select(func.count()).select_from(job_definitions).where(scope)).scalar_one()
                 if count >= self.settings.max_job_definitions:

@@ -9,7 +9,10 @@ naming the member and the value, never a fault in a scheduler tick, a job or the
 - an S3 URI must be an `s3://bucket[/key]` URI whose key obeys the object store's key rule
   (`watchkeeper.storage.relative_path_parts`: no '..', '.', empty segments, backslashes or control
   characters), checked whichever store is configured so a configuration valid on one is valid on the other.
-  Trailing slashes of a prefix are allowed (they are dropped when keys are joined).
+  Trailing slashes of a prefix are allowed (they are dropped when keys are joined);
+- given the request's account and its open write transaction, every S3 URI's bucket must be unclaimed
+  (it is then claimed, atomically with the create) or owned by that account (`services/buckets.py`), so
+  one account can neither read nor write another's data through any member.
 
 `RULES` names, per operation, every member checked; tests/api/test_locations.py compares it with botocore's
 model so a path-shaped member cannot be forgotten.
@@ -21,7 +24,11 @@ import posixpath
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from sqlalchemy import Connection
+
 from watchkeeper.errors import ValidationError
+from watchkeeper.services.buckets import claim_or_check
+from watchkeeper.services.context import RequestContext
 from watchkeeper.storage import StorageError, parse_s3_uri
 from watchkeeper.storage.base import relative_path_parts
 
@@ -142,8 +149,27 @@ def _members(value: Any, parts: list[str], shown: str) -> Iterator[tuple[str, An
         yield from _members(child, rest, prefix)
 
 
-def check_locations(operation: str, params: Mapping[str, Any]) -> None:
-    """Every LocalPath and S3 URI `operation`'s request carries; ValidationError on the first bad one."""
+def check_locations(
+    operation: str,
+    params: Mapping[str, Any],
+    conn: Connection | None = None,
+    ctx: RequestContext | None = None,
+) -> None:
+    """Every LocalPath and S3 URI `operation`'s request carries; ValidationError on the first bad one.
+
+    With `conn` (the create's open write transaction) and `ctx`, each S3 URI's bucket is then claimed for
+    `ctx.account` or refused as another account's (`services/buckets.claim_or_check`): a claim commits with
+    the create or not at all. Without them only the shape is checked (jobs that executions build).
+    """
+    if (conn is None) != (ctx is None):
+        raise TypeError("check_locations needs both conn and ctx to check bucket owners, or neither")
+    uris: list[tuple[str, str]] = []
     for path, rule in RULES[operation]:
         for member, value in _members(params, path.split("."), ""):
             _CHECKS[rule](value, member)
+            if rule == URI:
+                uris.append((member, value))
+    if conn is None or ctx is None:
+        return
+    for member, uri in uris:
+        claim_or_check(conn, ctx, parse_s3_uri(uri).bucket, member, uri)

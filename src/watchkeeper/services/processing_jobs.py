@@ -39,9 +39,16 @@ def execution_status(job_status: str, exit_message: str | None) -> str:
     return job_status
 
 
-def check_request(params: dict[str, Any]) -> None:
-    """What CreateProcessingJob refuses beyond the request's shape (also applied to the jobs executions build)."""
-    check_locations("CreateProcessingJob", params)
+def check_request(
+    params: dict[str, Any], conn: Connection | None = None, ctx: RequestContext | None = None
+) -> None:
+    """What CreateProcessingJob refuses beyond the request's shape (also applied to the jobs executions build).
+
+    With the write transaction and the caller (the API's CreateProcessingJob), every S3 URI's bucket is
+    claimed or refused as another account's; the jobs executions build claim nothing (their URIs come from
+    resources checked when they were created).
+    """
+    check_locations("CreateProcessingJob", params, conn, ctx)
     seen: set[str] = set()
     for item in params.get("ProcessingInputs") or []:
         if item["InputName"] in seen:
@@ -60,9 +67,18 @@ class ProcessingJobService:
     # --- API -------------------------------------------------------------------------------------
 
     def insert(
-        self, conn: Connection, ctx: RequestContext, params: dict[str, Any], monitoring_schedule_arn: str | None = None
+        self,
+        conn: Connection,
+        ctx: RequestContext,
+        params: dict[str, Any],
+        monitoring_schedule_arn: str | None = None,
+        *,
+        claim_buckets: bool = False,
     ) -> str:
-        check_request(params)
+        if claim_buckets:
+            check_request(params, conn, ctx)
+        else:
+            check_request(params)
         name = params["ProcessingJobName"]
         arn = ctx.arn("processing-job", name)
         now = millis(self.clock.now())
@@ -91,7 +107,7 @@ class ProcessingJobService:
 
     def create(self, ctx: RequestContext, params: dict[str, Any]) -> str:
         with self.db.write() as conn:
-            return self.insert(conn, ctx, params)
+            return self.insert(conn, ctx, params, claim_buckets=True)
 
     def _find(self, conn: Connection, ctx: RequestContext, name: str) -> Row[Any]:
         row = find_named(conn, processing_jobs, ctx, name)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection
+
 from watchkeeper.errors import ValidationError
 from watchkeeper.scheduling.expressions import ScheduleSpec, parse_offset, parse_schedule_expression
+from watchkeeper.services.context import RequestContext
 from watchkeeper.services.locations import check_locations
 from watchkeeper.services.monitoring_types import DATA_QUALITY, MonitoringType, monitoring_type
 
@@ -21,7 +24,10 @@ class ResolvedConfig:
     definition_name: str | None
 
 
-def resolve_config(config: dict[str, Any]) -> ResolvedConfig:
+def resolve_config(
+    config: dict[str, Any], conn: Connection | None = None, ctx: RequestContext | None = None
+) -> ResolvedConfig:
+    """Check a schedule's config; with the write transaction and the caller, claim or check its buckets."""
     schedule_config = config.get("ScheduleConfig")
     spec = parse_schedule_expression(schedule_config["ScheduleExpression"] if schedule_config else None)
     if schedule_config:
@@ -45,8 +51,8 @@ def resolve_config(config: dict[str, Any]) -> ResolvedConfig:
                 "MonitoringInputs[0] must contain exactly one of EndpointInput or BatchTransformInput; "
                 f"found {len(given)}"
             )
-        # Create and Update share the member names.
-        check_locations("CreateMonitoringSchedule", {"MonitoringScheduleConfig": config})
+        # Create and Update share the member names; buckets are claimed in the caller's transaction.
+        check_locations("CreateMonitoringSchedule", {"MonitoringScheduleConfig": config}, conn, ctx)
     return ResolvedConfig(spec=spec, kind=kind, inline=inline, definition_name=name)
 
 

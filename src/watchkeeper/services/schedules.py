@@ -69,7 +69,7 @@ class ScheduleService:
 
     def _resolve(self, conn: Connection, ctx: RequestContext, config: dict[str, Any]) -> dict[str, Any]:
         """Check the config and return the derived columns: type, endpoint, definition name."""
-        resolved = resolve_config(config)
+        resolved = resolve_config(config, conn, ctx)
         if resolved.inline is not None:
             monitoring_input = resolved.inline["MonitoringInputs"][0]
             check_offsets(monitoring_input)

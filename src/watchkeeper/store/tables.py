@@ -162,3 +162,13 @@ processing_jobs = Table(
     Column("log_uri", Text),
     UniqueConstraint("account", "region", "name_key", name="uq_processing_job_name"),
 )
+
+# Who owns a bucket of the object store: the first account that names it in a create or update call
+# (services/buckets.py). `bucket` is the lower-cased name, so `AliceCap` and `alicecap` have one owner.
+bucket_owners = Table(
+    "bucket_owners",
+    metadata,
+    Column("bucket", String(255), primary_key=True),
+    Column("account", String(12), nullable=False),
+    Column("creation_time", Float, nullable=False),
+)
