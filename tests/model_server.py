@@ -35,6 +35,8 @@ async def invocations(request: Request) -> Response:
     body = await request.body()
     if b"fail" in body:
         return Response("model exploded on this input", status_code=500, media_type="text/plain")
+    if b"redirect" in body:  # to an internal service: Watchkeeper must not follow it
+        return Response(status_code=302, headers={"Location": "/internal"})
     if b"huge" in body:  # past SageMaker's 6 MB answer limit
         return Response(b"9" * (7 * 1024 * 1024), media_type="text/csv")
     if b"slow" in body:

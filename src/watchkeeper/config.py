@@ -67,6 +67,8 @@ class Settings:
     request_timeout_seconds: float = field(default_factory=lambda: float(_env("REQUEST_TIMEOUT_SECONDS", "30")))
     keep_alive_seconds: float = field(default_factory=lambda: float(_env("KEEP_ALIVE_SECONDS", "5")))
     max_connections: int = field(default_factory=lambda: int(_env("MAX_CONNECTIONS", "1000")))
+    # Request bodies held in memory by all requests together (503 ThrottlingException past it).
+    max_inflight_body_mb: int = field(default_factory=lambda: int(_env("MAX_INFLIGHT_BODY_MB", "256")))
     # Comma-separated hosts (host or host:port) that model servers may live on; empty allows any.
     upstream_allow: str = field(default_factory=lambda: _env("UPSTREAM_ALLOW", ""))
 

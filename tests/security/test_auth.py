@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,6 +56,41 @@ def test_signed_requests_work_and_accounts_see_only_their_own(server: ServerProc
     assert answer["Body"].read()
     logs = server.client("logs", keys=ALICE[:2])
     assert logs.describe_log_streams(logGroupName="/aws/sagemaker/ProcessingJobs")["logStreams"] == []
+
+
+def test_tags_of_another_account_do_not_exist(server: ServerProcess, model_url: str) -> None:
+    alice, bob = server.client(keys=ALICE[:2]), server.client(keys=BOB[:2])
+    deploy(alice, "tagged", model_url)
+    arn = alice.describe_endpoint(EndpointName="tagged")["EndpointArn"]
+    alice.add_tags(ResourceArn=arn, Tags=[{"Key": "team", "Value": "a"}])
+    for call, kwargs in (
+        (bob.add_tags, {"Tags": [{"Key": "owner", "Value": "bob"}]}),
+        (bob.list_tags, {}),
+        (bob.delete_tags, {"TagKeys": ["team"]}),
+    ):
+        assert error_of(call, ResourceArn=arn, **kwargs)["Error"]["Code"] == "ResourceNotFound"
+    assert alice.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "a"}]
+
+
+def test_a_request_that_cannot_be_authentic_costs_no_body(server: ServerProcess) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        started = time.monotonic()
+        sock.sendall(
+            b"POST /endpoints/x/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+            b"Content-Length: 6000000\r\n\r\n"
+        )
+        answer = sock.recv(65536)  # refused at once, without waiting for 6 MB that never come
+    assert answer.startswith(b"HTTP/1.1 403") and b"MissingAuthenticationTokenException" in answer
+    assert time.monotonic() - started < 2
+
+
+def test_signature_for_another_service_or_with_an_unsigned_body_fails(server: ServerProcess) -> None:
+    body = b"{}"
+    for service, extra in (("s3", {}), ("sagemaker", {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"})):
+        headers = signed_headers("POST", f"{server.url}/", body, {**TARGET, **extra}, ALICE[:2], service=service)
+        response = httpx.post(f"{server.url}/", content=body, headers=headers)
+        assert response.status_code == 403, service
+        assert response.json()["__type"] == "InvalidSignatureException"
 
 
 def test_wrong_secret_is_an_invalid_signature(server: ServerProcess) -> None:

@@ -25,6 +25,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, model_url: str) -> Iterator
         "WATCHKEEPER_REQUEST_TIMEOUT_SECONDS": str(TIMEOUT),
         "WATCHKEEPER_MAX_REQUEST_BYTES": str(64 * 1024),
         "WATCHKEEPER_MAX_CONNECTIONS": "8",
+        "WATCHKEEPER_MAX_INFLIGHT_BODY_MB": "1",
         "WATCHKEEPER_UPSTREAM_ALLOW": f"127.0.0.1:{port}",
     }
     process = ServerProcess(tmp_path_factory.mktemp("bounds"), env=env).start()
@@ -155,6 +156,16 @@ def test_upstream_paths_are_joined_not_concatenated() -> None:
     assert upstream_path("http://h:1/admin#", "invocations") == "http://h:1/admin/invocations"
 
 
+def test_a_redirect_from_the_model_server_is_a_model_error(server: ServerProcess, model_url: str) -> None:
+    sm, runtime = server.client(), server.client("sagemaker-runtime")
+    deploy(sm, "redirecting", model_url)
+    with pytest.raises(ClientError) as caught:
+        runtime.invoke_endpoint(EndpointName="redirecting", Body=b"redirect", ContentType="text/csv")
+    assert caught.value.response["Error"]["Code"] == "ModelError"
+    assert caught.value.response["OriginalStatusCode"] == 302
+    assert "internal secret" not in str(caught.value.response)
+
+
 def test_oversized_model_answer_is_a_model_error(server: ServerProcess, model_url: str) -> None:
     sm, runtime = server.client(), server.client("sagemaker-runtime")
     deploy(sm, "huge-answer", model_url)
@@ -164,6 +175,19 @@ def test_oversized_model_answer_is_a_model_error(server: ServerProcess, model_ur
     assert error["Code"] == "ModelError"
     assert "exceeds the limit of 6291456 bytes" in error["Message"]
     assert runtime.invoke_endpoint(EndpointName="huge-answer", Body=b"1,2,3,4", ContentType="text/csv")["Body"].read()
+
+
+def test_bodies_in_flight_share_one_budget(server: ServerProcess) -> None:
+    with connect(server) as holder:
+        holder.sendall(head(1_000_000, path="/endpoints/any/invocations") + b"1" * 900_000)  # held, not finished
+        time.sleep(0.3)
+        with connect(server) as second:
+            second.sendall(head(200_000, path="/endpoints/any/invocations"))  # refused before its body
+            answer = read_all(second)
+        assert answer.startswith(b"HTTP/1.1 503") and b"ThrottlingException" in answer
+        holder.sendall(b"1" * 100_000)
+        assert read_all(holder).startswith(b"HTTP/1.1 400")  # the held request completes: no such endpoint
+    assert httpx.post(f"{server.url}/", content=b"{}", headers={"X-Amz-Target": "SageMaker.ListModels"}).is_success
 
 
 def test_oversized_invocation_is_refused(server: ServerProcess) -> None:

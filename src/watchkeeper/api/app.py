@@ -161,5 +161,9 @@ def create_app(
         keys=keys,
         default_principal=Principal("default", "", "", settings.account_id),
         default_region=settings.default_region,
-        limits=EdgeLimits(settings.max_request_bytes, settings.request_timeout_seconds),
+        limits=EdgeLimits(
+            settings.max_request_bytes,
+            settings.request_timeout_seconds,
+            inflight_body_bytes=settings.max_inflight_body_mb * 1024 * 1024,
+        ),
     )

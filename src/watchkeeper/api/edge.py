@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from watchkeeper.api.awsjson import new_request_id, region_from_authorization
-from watchkeeper.auth.sigv4 import AuthError, Principal, SignedRequest, verify
+from watchkeeper.auth.sigv4 import AuthError, Principal, SignedRequest, precheck, verify
 from watchkeeper.services.context import RequestContext
 
 log = logging.getLogger(__name__)
@@ -30,18 +30,22 @@ PRINCIPAL_KEY = "watchkeeper.principal"
 REGION_KEY = "watchkeeper.region"
 INVOKE_MAX_BODY_BYTES = 6 * 1024 * 1024  # SageMaker's InvokeEndpoint payload limit
 UNAUTHENTICATED_PATHS = frozenset({"/healthz"})  # says "ok" and nothing else: load balancers probe it
+# X-Amz-Target prefix → the signing name of that API.
+TARGET_SERVICES = {"SageMaker.": "sagemaker", "Logs_20140328.": "logs"}
 
 
 @dataclass(frozen=True)
 class EdgeLimits:
     api_max_body_bytes: int
     request_timeout_seconds: float
+    inflight_body_bytes: int = 256 * 1024 * 1024
 
 
 class _Refused(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, reserved: int = 0) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.reserved = reserved  # body bytes already counted against the in-flight budget
 
 
 def _body_limit(path: str, limits: EdgeLimits) -> tuple[int, str]:
@@ -68,23 +72,48 @@ class Edge:
         self.default_region = default_region
         self.limits = limits
         self.now = now
+        self.inflight = 0  # body bytes held by requests in progress (one event loop: no lock needed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in UNAUTHENTICATED_PATHS:
             await self.app(scope, receive, send)
             return
+        reserved = 0
         try:
+            service = _signing_service(scope)
+            if self.keys is not None:
+                precheck(self._signed(scope, b""), self.keys, self.now(), service)
             body = await self._read_body(scope, receive)
-            principal, region = self._authenticate(scope, body)
+            reserved = len(body)
+            principal, region = self._authenticate(scope, body, service)
         except _Refused as refused:
+            self._release(refused.reserved)
             await _refuse(send, refused.status, refused.code, refused.message)
             return
         except AuthError as error:
+            self._release(reserved)
             await _refuse(send, error.status, error.code, error.message)
             return
         scope[PRINCIPAL_KEY] = principal
         scope[REGION_KEY] = region
-        await self.app(scope, _replay(body, receive), send)
+        try:
+            await self.app(scope, _replay(body, receive), send)
+        finally:
+            self._release(reserved)
+
+    def _reserve(self, size: int, held: int) -> None:
+        """Bodies held in memory by all requests together stay under the budget (503 past it)."""
+        if self.inflight + size > self.limits.inflight_body_bytes:
+            raise _Refused(
+                503,
+                "ThrottlingException",
+                "Too many request bodies in flight; retry with backoff.",
+                reserved=held,
+            )
+        self.inflight += size
+
+    def _release(self, size: int) -> None:
+        self.inflight -= size
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         limit, code = _body_limit(scope["path"], self.limits)
@@ -93,39 +122,67 @@ class Edge:
             raise _Refused(413, code, f"Request body of {int(declared)} bytes exceeds the limit of {limit} bytes.")
         chunks: list[bytes] = []
         size = 0
+        # A declared length is reserved whole before reading, so a refusal costs no body; a chunked body
+        # is reserved as it arrives.
+        reserved = int(declared) if declared is not None and declared.isdigit() else 0
+        self._reserve(reserved, 0)
         try:
             async with asyncio.timeout(self.limits.request_timeout_seconds):
                 while True:
                     message = await receive()
                     if message["type"] == "http.disconnect":
-                        raise _Refused(400, "IncompleteRequest", "The client closed the connection mid-request.")
+                        raise _Refused(
+                            400, "IncompleteRequest", "The client closed the connection mid-request.", reserved=reserved
+                        )
                     chunk = message.get("body", b"")
+                    if size + len(chunk) > limit:
+                        raise _Refused(
+                            413, code, f"Request body exceeds the limit of {limit} bytes.", reserved=reserved
+                        )
+                    if size + len(chunk) > reserved:
+                        self._reserve(size + len(chunk) - reserved, reserved)
+                        reserved = size + len(chunk)
                     size += len(chunk)
-                    if size > limit:
-                        raise _Refused(413, code, f"Request body exceeds the limit of {limit} bytes.")
                     chunks.append(chunk)
                     if not message.get("more_body", False):
+                        self._release(reserved - size)  # a body shorter than declared
                         return b"".join(chunks)
         except TimeoutError:
             raise _Refused(
                 408,
                 "RequestTimeoutException",
                 f"The request body did not arrive within {self.limits.request_timeout_seconds:g} s.",
+                reserved=reserved,
             ) from None
 
-    def _authenticate(self, scope: Scope, body: bytes) -> tuple[Principal, str]:
-        if self.keys is None:
-            authorization = _header(scope, b"authorization")
-            return self.default_principal, region_from_authorization(authorization, self.default_region)
-        query = scope.get("query_string", b"").decode("latin-1")
-        signed = SignedRequest(
+    def _signed(self, scope: Scope, body: bytes) -> SignedRequest:
+        return SignedRequest(
             method=scope["method"],
             raw_path=(scope.get("raw_path") or scope["path"].encode()).decode("latin-1").split("?", 1)[0],
-            raw_query=query,
+            raw_query=scope.get("query_string", b"").decode("latin-1"),
             headers=[(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]],
             payload_sha256=hashlib.sha256(body).hexdigest(),
         )
-        return verify(signed, self.keys, self.now())
+
+    def _authenticate(self, scope: Scope, body: bytes, service: str | None) -> tuple[Principal, str]:
+        if self.keys is None:
+            authorization = _header(scope, b"authorization")
+            return self.default_principal, region_from_authorization(authorization, self.default_region)
+        return verify(self._signed(scope, body), self.keys, self.now(), service)
+
+
+def _signing_service(scope: Scope) -> str | None:
+    """The signing name a request's credential scope must carry, by the API it addresses (None: unknown,
+    so any; such requests end in a 404 anyway)."""
+    path = scope["path"]
+    if path.startswith("/endpoints/"):
+        return "sagemaker"  # sagemaker-runtime signs as "sagemaker"
+    if path == "/":
+        target = _header(scope, b"x-amz-target") or ""
+        for prefix, service in TARGET_SERVICES.items():
+            if target.startswith(prefix):
+                return service
+    return None
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -223,7 +223,7 @@ class Runtime:
                 OriginalMessage=str(exc)[:1024],
                 LogStreamArn=log_stream,
             ) from None
-        if status >= 400:
+        if status >= 300:  # a redirect is not an answer: it is never followed, and never passed on as success
             kind = "client" if status < 500 else "server"
             original = content.decode("utf-8", errors="replace")[:1024]
             raise InvocationError(

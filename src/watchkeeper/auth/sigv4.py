@@ -265,8 +265,9 @@ def _check_time(sig: _Signature, now: datetime) -> None:
         )
 
 
-def verify(request: SignedRequest, keys: Mapping[str, Principal], now: datetime) -> tuple[Principal, str]:
-    """The signer and the region of its credential scope, or AuthError."""
+def _signature_of(
+    request: SignedRequest, keys: Mapping[str, Principal], now: datetime, service: str | None
+) -> tuple[_Signature, Principal, list[tuple[str, str]], str | None]:
     pairs = _query_pairs(request.raw_query)
     query = dict(pairs)
     authorization = request.header("authorization")
@@ -281,9 +282,34 @@ def verify(request: SignedRequest, keys: Mapping[str, Principal], now: datetime)
     principal = keys.get(sig.access_key)
     if principal is None:
         raise unrecognized()
+    if service is not None and sig.service != service:
+        raise AuthError("InvalidSignatureException", f"Credential should be scoped to correct service: '{service}'.")
     _check_time(sig, now)
     if "host" not in sig.signed_headers:
         raise incomplete("Signed headers must include 'host'.")
+    declared = request.header("x-amz-content-sha256")
+    if sig.service != "s3" and declared is not None and not _HEX64.fullmatch(declared):
+        # Unsigned and streaming payloads are S3's; elsewhere the body is always part of the signature.
+        raise AuthError(
+            "InvalidSignatureException", f"x-amz-content-sha256 must be the body's SHA-256 for {sig.service}."
+        )
+    return sig, principal, pairs, drop
+
+
+def precheck(
+    request: SignedRequest, keys: Mapping[str, Principal], now: datetime, service: str | None = None
+) -> Principal:
+    """Everything but the signature itself, which needs the body: run before the body is read, so a
+    request that cannot be authentic costs no body."""
+    return _signature_of(request, keys, now, service)[1]
+
+
+def verify(
+    request: SignedRequest, keys: Mapping[str, Principal], now: datetime, service: str | None = None
+) -> tuple[Principal, str]:
+    """The signer and the region of its credential scope, or AuthError. `service`, when given, is the
+    signing name the credential scope must carry (AWS refuses a signature meant for another service)."""
+    sig, principal, pairs, drop = _signature_of(request, keys, now, service)
     canonical_headers = []
     for name in sig.signed_headers:
         value = request.header(name)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from watchkeeper.errors import ResourceNotFound, ValidationError
+from watchkeeper.services.context import RequestContext
 from watchkeeper.services.listing import decode_token, encode_token
 from watchkeeper.store import Database
 from watchkeeper.store.tables import tags
@@ -20,9 +21,15 @@ class TagService:
         self.db = db
         self.taggable = list(taggable)
 
-    def _require_resource(self, conn: Connection, arn: str) -> None:
+    def _require_resource(self, conn: Connection, ctx: RequestContext, arn: str) -> None:
+        """Only the caller's own account and region: another account's resource does not exist for it."""
         for table in self.taggable:
-            if conn.execute(select(table.c.id).where(table.c.arn == arn).limit(1)).first():
+            found = conn.execute(
+                select(table.c.id)
+                .where(table.c.arn == arn, table.c.account == ctx.account, table.c.region == ctx.region)
+                .limit(1)
+            ).first()
+            if found:
                 return
         raise ResourceNotFound(f"Resource {arn} does not exist")
 
@@ -46,18 +53,18 @@ class TagService:
                 existing[tag["Key"]] = next_position
                 next_position += 1
 
-    def add(self, arn: str, new_tags: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def add(self, ctx: RequestContext, arn: str, new_tags: list[dict[str, Any]]) -> list[dict[str, Any]]:
         with self.db.write() as conn:
-            self._require_resource(conn, arn)
+            self._require_resource(conn, ctx, arn)
             self.put(conn, arn, new_tags)
         return new_tags
 
-    def list(self, arn: str, max_results: int | None, next_token: str | None) -> dict[str, Any]:
+    def list(self, ctx: RequestContext, arn: str, max_results: int | None, next_token: str | None) -> dict[str, Any]:
         offset = decode_token(next_token)
         # ListTags' MaxResults has no maximum in the model; a resource never has more than 50 tags.
         limit = min(max_results or MAX_TAGS_PER_RESOURCE, MAX_TAGS_PER_RESOURCE)
         with self.db.read() as conn:
-            self._require_resource(conn, arn)
+            self._require_resource(conn, ctx, arn)
             rows = conn.execute(
                 select(tags.c.key, tags.c.value)
                 .where(tags.c.resource_arn == arn)
@@ -70,9 +77,9 @@ class TagService:
             result["NextToken"] = encode_token(offset + limit)
         return result
 
-    def remove(self, arn: str, keys: list[str]) -> None:
+    def remove(self, ctx: RequestContext, arn: str, keys: list[str]) -> None:
         with self.db.write() as conn:
-            self._require_resource(conn, arn)
+            self._require_resource(conn, ctx, arn)
             conn.execute(delete(tags).where(tags.c.resource_arn == arn, tags.c.key.in_(keys)))
 
     def drop_all(self, conn: Connection, arn: str) -> None:

@@ -10,15 +10,15 @@ from watchkeeper.services.context import RequestContext
 
 
 def add(s: Services, ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    return {"Tags": s.tags.add(p["ResourceArn"], p["Tags"])}
+    return {"Tags": s.tags.add(ctx, p["ResourceArn"], p["Tags"])}
 
 
 def list_(s: Services, ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    return s.tags.list(p["ResourceArn"], p.get("MaxResults"), p.get("NextToken"))
+    return s.tags.list(ctx, p["ResourceArn"], p.get("MaxResults"), p.get("NextToken"))
 
 
 def delete(s: Services, ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    s.tags.remove(p["ResourceArn"], p["TagKeys"])
+    s.tags.remove(ctx, p["ResourceArn"], p["TagKeys"])
     return {}
 
 
