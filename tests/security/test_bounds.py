@@ -190,6 +190,20 @@ def test_bodies_in_flight_share_one_budget(server: ServerProcess) -> None:
     assert httpx.post(f"{server.url}/", content=b"{}", headers={"X-Amz-Target": "SageMaker.ListModels"}).is_success
 
 
+def test_invocation_headers_are_bounded_as_aws_bounds_them(server: ServerProcess, model_url: str) -> None:
+    sm, runtime = server.client(), server.client("sagemaker-runtime")
+    deploy(sm, "bounded-headers", model_url)
+    for kwargs, member in (
+        ({"CustomAttributes": "a" * 2000}, "customAttributes"),
+        ({"InferenceId": "i" * 65}, "inferenceId"),
+        ({"TargetVariant": "no such variant!"}, "targetVariant"),
+    ):
+        with pytest.raises(ClientError) as caught:
+            runtime.invoke_endpoint(EndpointName="bounded-headers", Body=b"1,2,3,4", ContentType="text/csv", **kwargs)
+        assert caught.value.response["Error"]["Code"] == "ValidationError"
+        assert f"at '{member}' failed to satisfy constraint" in caught.value.response["Error"]["Message"]
+
+
 def test_oversized_invocation_is_refused(server: ServerProcess) -> None:
     with connect(server) as sock:
         sock.sendall(head(7 * 1024 * 1024, path="/endpoints/any/invocations"))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import botocore.session
 import httpx
 import orjson
 from starlette.requests import Request
@@ -20,6 +21,7 @@ from starlette.responses import Response
 
 from watchkeeper.api.awsjson import new_request_id
 from watchkeeper.api.edge import request_context
+from watchkeeper.api.validation import validate_input
 from watchkeeper.capture.records import CaptureConfig
 from watchkeeper.capture.writer import CaptureWriter
 from watchkeeper.errors import ValidationError
@@ -94,6 +96,14 @@ class Runtime:
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds, connect=5.0)
         self.http: aiohttp.ClientSession | None = None
         self.allow = parse_allow_list(services.settings.upstream_allow)
+        self.input_shape = (
+            botocore.session.get_session().get_service_model("sagemaker-runtime").operation_model("InvokeEndpoint")
+        ).input_shape
+        self.header_members = {
+            name: shape.serialization["name"].lower()
+            for name, shape in self.input_shape.members.items()
+            if shape.serialization.get("location") == "header"
+        }
         self._routes: dict[tuple[str, str, str], Route] = {}
 
     async def open(self) -> None:
@@ -105,6 +115,20 @@ class Runtime:
     async def close(self) -> None:
         if self.http is not None:
             await self.http.close()
+
+    def _validate(self, name: str, request: Request) -> None:
+        """The URI and header members of InvokeEndpoint against botocore's model (lengths, patterns), as AWS
+        checks them: a 2,000-character custom attribute or an inference id like `../../x` never reaches a
+        model server or a capture file."""
+        params: dict[str, Any] = {"EndpointName": name, "Body": ""}
+        for member, header in self.header_members.items():
+            value = request.headers.get(header)
+            if value is not None:
+                params[member] = value
+        try:
+            validate_input(self.input_shape, params)
+        except ValidationError as error:
+            raise _validation(error.message) from None
 
     def _route(self, ctx: RequestContext, name: str) -> Route:
         key = (ctx.account, ctx.region, name.lower())
@@ -136,10 +160,8 @@ class Runtime:
     async def _invoke(self, request: Request, request_id: str) -> Response:
         ctx = request_context(request)
         name = request.path_params["name"]
-        declared = int(request.headers.get("content-length") or 0)
-        if declared > MAX_BODY_BYTES:
-            raise _validation(f"Request body of {declared} bytes exceeds the limit of {MAX_BODY_BYTES} bytes.")
-        body = await request.body()
+        self._validate(name, request)
+        body = await request.body()  # bounded and read by the edge already
         if len(body) > MAX_BODY_BYTES:
             raise _validation(f"Request body of {len(body)} bytes exceeds the limit of {MAX_BODY_BYTES} bytes.")
         route = self._route(ctx, name)
