@@ -160,3 +160,11 @@ def test_model_quality_counts_and_bad_baseline(tmp_path: Path) -> None:
     (tmp_path / "c.json").write_bytes(b"\xff\xfe{")
     with pytest.raises(JobFailed, match=r"is not UTF-8 text \(byte 0xff at offset 0\)"):
         model_quality_job(tmp_path / "d.csv", tmp_path / "o", fmt, baseline_constraints=tmp_path / "c.json", **common)
+
+
+@pytest.mark.parametrize("value", ["{not json", "[1]", '{"csv": 3}'])
+def test_a_bad_dataset_format_names_the_variable(value: str) -> None:
+    from watchkeeper.jobs.builtin import DatasetFormat, JobFailed
+
+    with pytest.raises(JobFailed, match=r"^ClientError: dataset_format "):
+        DatasetFormat.parse(value)

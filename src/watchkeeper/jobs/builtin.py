@@ -92,7 +92,16 @@ class DatasetFormat:
         if value is None:
             return cls("csv")
         if isinstance(value, str):
-            value = json.loads(value)
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise JobFailed(f"ClientError: dataset_format is not JSON ({exc}): {value[:200]!r}") from None
+        if not isinstance(value, Mapping) or not all(
+            isinstance(options, Mapping | None) for key, options in value.items() if key.lower() != "compression"
+        ):
+            raise JobFailed(
+                f"ClientError: dataset_format must be a JSON object such as {{\"csv\": {{}}}}, got {value!r:.200}"
+            )
         formats = {k: v for k, v in value.items() if k.lower() != "compression"}
         if len(formats) != 1:
             raise JobFailed(f"dataset_format must name exactly one format, got {sorted(formats)}")
