@@ -17,7 +17,10 @@ from typing import Any
 
 import botocore
 import pytest
+from alembic import command
+from alembic.config import Config
 from botocore.exceptions import ClientError
+from sqlalchemy import text
 
 from tests.api.conftest import data_quality_definition, job_definition_request
 from tests.api.test_locations import processing_job
@@ -26,7 +29,7 @@ from watchkeeper.errors import ValidationError
 from watchkeeper.services.buckets import claim_or_check, owner_of
 from watchkeeper.services.context import RequestContext
 from watchkeeper.services.locations import RULES, URI
-from watchkeeper.store import Database
+from watchkeeper.store import Database, database
 
 ALICE = ("AKIAALICE000000001", "alice-secret-key-0123456789", "111111111111")
 BOB = ("AKIABOB00000000002", "bob-secret-key-9876543210", "222222222222")
@@ -356,3 +359,27 @@ def test_requests_are_built_on_one_bucket() -> None:
         assert text.count("s3://") == text.count("s3://only/"), (operation, text)
         expected = [p for p, rule in RULES[operation] if rule == URI and (batch or BATCH not in p)]
         assert text.count("s3://") == len(expected), (operation, text)
+
+
+def test_buckets_of_an_existing_database_are_unclaimed_until_a_create_names_them(tmp_path: Path) -> None:
+    """A database from before ownership (revision 0004) keeps its resources; their buckets have no owner."""
+    db = Database(f"sqlite:///{tmp_path}/old.db")
+    config = Config()
+    config.set_main_option("script_location", str(database._MIGRATIONS))
+    with db.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0004")
+        conn.execute(
+            text(
+                "INSERT INTO endpoint_configs (account, region, name, name_key, arn, creation_time, body) "
+                "VALUES ('111111111111', 'us-east-1', 'old', 'old', 'arn', 0, :body)"
+            ),
+            {"body": '{"DataCaptureConfig": {"DestinationS3Uri": "s3://oldcap/capture"}}'},
+        )
+    db.migrate()
+    with db.write() as conn:
+        assert owner_of(conn, "oldcap") is None
+        claim_or_check(conn, B, "oldcap", "M")  # the first create that names it claims it, whoever referenced it
+    with db.write() as conn, pytest.raises(ValidationError):
+        claim_or_check(conn, A, "oldcap", "M")
+    db.dispose()
