@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.analysis.artifacts import TRAINING_CSV, aws_statistics, needs_artifacts
+from tests.analysis.artifacts import TRAINING_CSV, aws_statistics
 from watchkeeper.cli import main
 
 
@@ -43,7 +43,6 @@ def churn_baseline(tmp_path_factory):
     return out
 
 
-@needs_artifacts
 def test_baseline_writes_aws_statistics_and_constraints(churn_baseline, capsys):
     assert sorted(p.name for p in churn_baseline.iterdir()) == ["constraints.json", "statistics.json"]
     statistics = json.loads((churn_baseline / "statistics.json").read_text())
@@ -51,7 +50,6 @@ def test_baseline_writes_aws_statistics_and_constraints(churn_baseline, capsys):
     assert (churn_baseline / "statistics.json").read_text().startswith('{\n  "version" : 0.0,\n')
 
 
-@needs_artifacts
 def test_analyze_prints_summary_and_violations_and_exits_zero(churn_baseline, tmp_path, capsys):
     rows = [line.split(",", 1)[1] for line in TRAINING_CSV.read_text().splitlines()[1:501]]
     capture = capture_file(tmp_path / "capture", rows)

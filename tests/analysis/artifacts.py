@@ -1,22 +1,14 @@
-"""The real AWS churn data-quality artifacts (spec §12.1), beside the repository in shared/."""
+"""The real AWS churn data-quality artifacts, kept in the repository (tests/fixtures/aws/)."""
 
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.aws_fixtures import aws_fixture
 
-ARTIFACTS = Path(
-    os.environ.get("WATCHKEEPER_REAL_ARTIFACTS", Path(__file__).resolve().parents[3] / "shared" / "real-artifacts")
-) / "churn-data-quality"
-
-needs_artifacts = pytest.mark.skipif(
-    not ARTIFACTS.is_dir(), reason=f"real AWS artifacts not found at {ARTIFACTS} (set WATCHKEEPER_REAL_ARTIFACTS)"
-)
+ARTIFACTS = aws_fixture("churn-data-quality")
 
 TRAINING_CSV = ARTIFACTS / "training-dataset-with-header.csv"
 

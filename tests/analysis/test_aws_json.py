@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from tests.analysis.artifacts import TRAINING_CSV, aws_statistics_text, needs_artifacts
+from tests.analysis.artifacts import TRAINING_CSV, aws_statistics_text
 from watchkeeper.analysis import aws_json
 from watchkeeper.analysis.columns import read_csv
 from watchkeeper.analysis.statistics import DatasetState
@@ -81,7 +81,6 @@ def test_unknown_values_are_refused():
         aws_json.dumps({"x": object()})
 
 
-@needs_artifacts
 def test_churn_statistics_text_is_byte_identical_to_the_aws_log():
     """Everything AWS's analyzer logged before CloudWatch cut the message (256 KB, 33 features)."""
     batch, _ = read_csv(TRAINING_CSV.read_bytes(), header=True)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.analysis.artifacts import TRAINING_CSV, aws_statistics, needs_artifacts
+from tests.analysis.artifacts import TRAINING_CSV, aws_statistics
 from watchkeeper.analysis.kll import KLLSketch, capacity
 
 
@@ -47,7 +47,6 @@ def test_compaction_offsets_alternate_0_1_1_0():
     assert sketch._offsets[0] == pattern[sketch._num_compress[0] - 1]
 
 
-@needs_artifacts
 def test_every_churn_sketch_and_its_buckets_match_aws():
     frame = pl.read_csv(TRAINING_CSV, infer_schema=False)
     features = aws_statistics()["features"]
@@ -61,7 +60,6 @@ def test_every_churn_sketch_and_its_buckets_match_aws():
         assert sketch.buckets(values.min(), values.max()) == kll["buckets"], feature["name"]
 
 
-@needs_artifacts
 @pytest.mark.parametrize("batch", [1, 2, 999, 2050, 2051])
 def test_batches_of_any_size_give_aws_sketch(batch):
     frame = pl.read_csv(TRAINING_CSV, infer_schema=False)

@@ -8,7 +8,7 @@ import math
 import polars as pl
 import pytest
 
-from tests.analysis.artifacts import TRAINING_CSV, aws_statistics, needs_artifacts, truncated_sketch_features
+from tests.analysis.artifacts import TRAINING_CSV, aws_statistics, truncated_sketch_features
 from watchkeeper.analysis.columns import read_csv
 from watchkeeper.analysis.statistics import DatasetState
 
@@ -26,7 +26,6 @@ def churn_document():
     return _state(batch.frame).to_document()
 
 
-@needs_artifacts
 def test_churn_item_count_and_feature_order(churn_document):
     assert churn_document["version"] == 0.0
     assert churn_document["dataset"] == {"item_count": 2333}
@@ -35,7 +34,6 @@ def test_churn_item_count_and_feature_order(churn_document):
     assert [f["name"] for f in churn_document["features"]] == header
 
 
-@needs_artifacts
 def test_churn_features_equal_aws_value_for_value(churn_document):
     """Counts, sum, mean, std_dev, min, max, inferred types, every bucket and every sketch level: equal
     (==, not approximately) to what AWS wrote, for all 33 features its log kept."""
@@ -52,7 +50,6 @@ def test_churn_features_equal_aws_value_for_value(churn_document):
     assert len(truncated_sketch_features()) == 4  # those 4 compared with the reconstructed sketches
 
 
-@needs_artifacts
 def test_churn_in_small_batches_gives_the_same_document(churn_document):
     frame = read_csv(TRAINING_CSV.read_bytes(), header=True)[0].frame
     batches = [frame.slice(i, 100) for i in range(0, frame.height, 100)]

@@ -8,29 +8,15 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
-# The real AWS files live beside the repository (`../shared/real-artifacts/`, spec §12.1).
-ARTIFACTS = (
-    Path(
-        os.environ.get(
-            "WATCHKEEPER_REAL_ARTIFACTS",
-            Path(__file__).resolve().parents[3] / "shared" / "real-artifacts",
-        )
-    )
-    / "churn-data-quality"
-)
+from tests.aws_fixtures import aws_fixture
 
-needs_artifacts = pytest.mark.skipif(
-    not ARTIFACTS.is_dir(),
-    reason=f"real AWS artifacts not found at {ARTIFACTS} (set WATCHKEEPER_REAL_ARTIFACTS)",
-)
+# AWS's own churn baseline, kept in the repository (tests/fixtures/aws/).
+ARTIFACTS = aws_fixture("churn-data-quality")
 
 
 def expand(levels: Sequence[Sequence[float]]) -> np.ndarray:

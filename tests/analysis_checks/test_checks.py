@@ -14,7 +14,6 @@ from tests.analysis_checks.documents import (
     constraints,
     expand,
     feature_of,
-    needs_artifacts,
     numeric_feature,
     real_constraints,
     real_statistics,
@@ -431,7 +430,6 @@ def test_unknown_methods_fail_with_a_reason_that_names_the_key():
 # ------------------------------------------------------------------------------ AWS's own files
 
 
-@needs_artifacts
 def test_aws_statistics_and_constraints_against_themselves_have_no_violation():
     document = real_statistics()
     real = real_constraints()
@@ -442,7 +440,6 @@ def test_aws_statistics_and_constraints_against_themselves_have_no_violation():
     assert "categorical_drift_method" not in real["monitoring_config"]["distribution_constraints"]
 
 
-@needs_artifacts
 def test_aws_baseline_with_truncated_sketches_still_checks_everything_else():
     baseline = real_statistics(with_reconstructed_sketches=False)
     real = real_constraints()
@@ -459,7 +456,6 @@ def test_aws_baseline_with_truncated_sketches_still_checks_everything_else():
     assert violations[0]["description"].endswith("Observed: Only 99.6352266805628% of data is Integral.")
 
 
-@needs_artifacts
 def test_aws_churn_window_drift_is_the_robust_ks_distance_of_the_sketches():
     baseline = real_statistics()
     real = real_constraints()

@@ -19,7 +19,6 @@ from scipy import stats
 from tests.analysis_checks.documents import (
     expand,
     feature_of,
-    needs_artifacts,
     real_statistics,
     sketch_of,
 )
@@ -110,7 +109,6 @@ def test_collapse_repeated_reproduces_deequ_2_0_rank_map_under_counting():
     assert n == 6.0
 
 
-@needs_artifacts
 def test_real_aws_sketches_compare_as_their_expanded_samples():
     document = real_statistics()
     churn = sketch_of(document["features"][0])["data"]  # Churn: 0/1, repeats at both levels
@@ -121,7 +119,6 @@ def test_real_aws_sketches_compare_as_their_expanded_samples():
         assert linf == pytest.approx(stats.ks_2samp(expand(a), expand(b)).statistic, abs=1e-12)
 
 
-@needs_artifacts
 def test_deequ_2_0_rank_map_cannot_tell_two_binary_columns_apart():
     document = real_statistics()
     churn = sketch_of(feature_of(document, "Churn"))  # 14% ones

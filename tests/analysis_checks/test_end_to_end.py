@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.analysis_checks.documents import ARTIFACTS, needs_artifacts, real_constraints, real_statistics
+from tests.analysis_checks.documents import ARTIFACTS, real_constraints, real_statistics
 from watchkeeper.analysis.checks import drift_distances, find_violations
 from watchkeeper.analysis.columns import read_csv
 from watchkeeper.analysis.report import completion_message, metric_lines, violations_document
@@ -20,7 +20,6 @@ def profile(data: bytes, *, header: bool, names=None) -> DatasetState:
     return state
 
 
-@needs_artifacts
 def test_baseline_of_the_churn_csv_suggests_aws_constraints_and_monitors_clean_against_aws_baseline():
     state = profile((ARTIFACTS / "training-dataset-with-header.csv").read_bytes(), header=True)
     ours = state.to_document()
@@ -32,7 +31,6 @@ def test_baseline_of_the_churn_csv_suggests_aws_constraints_and_monitors_clean_a
     assert set(drift_distances(aws, ours, real).values()) == {0.0}
 
 
-@needs_artifacts
 def test_churn_like_window_reports_aws_texts():
     lines = (ARTIFACTS / "training-dataset-with-header.csv").read_text().splitlines()
     header = lines[0].split(",")

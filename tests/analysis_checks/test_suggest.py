@@ -11,7 +11,6 @@ import pytest
 
 from tests.analysis_checks.documents import (
     ARTIFACTS,
-    needs_artifacts,
     numeric_feature,
     real_constraints,
     real_statistics,
@@ -25,7 +24,6 @@ from watchkeeper.analysis.suggest import DEFAULT_MONITORING_CONFIG, suggest_cons
 # ------------------------------------------------------------------------------ real AWS files
 
 
-@needs_artifacts
 def test_reproduces_aws_constraints_for_the_33_features_of_aws_statistics():
     real = real_constraints()
     # AWS's statistics as they were logged (4 sketches missing) — suggestion does not need sketches.
@@ -64,7 +62,6 @@ def _csv_statistics_for_the_rest(first: int) -> list[dict]:
     return features
 
 
-@needs_artifacts
 def test_reproduces_the_whole_aws_constraints_file_byte_for_byte():
     real_text = (ARTIFACTS / "constraints.json").read_text()
     real = real_constraints()

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.analysis.artifacts import ARTIFACTS, TRAINING_CSV, aws_statistics, needs_artifacts
+from tests.analysis.artifacts import ARTIFACTS, TRAINING_CSV, aws_statistics
 from watchkeeper.analysis import aws_json
 from watchkeeper.jobs import builtin
 from watchkeeper.jobs.builtin import JobFailed, JobLog, analyze, run_environment, suggest_baseline
@@ -46,7 +46,6 @@ def features(path: Path) -> dict[str, dict]:
 # ------------------------------------------------------------------------------------------ baselines
 
 
-@needs_artifacts
 def test_churn_baseline_reproduces_aws(tmp_path):
     summary = suggest_baseline(TRAINING_CSV, tmp_path, CSV_HEADER)
     assert summary.item_count == 2333 and summary.bad_records == {}
@@ -204,7 +203,6 @@ def test_analyze_a_batch_transform_dataset(tmp_path, baseline):
     assert summary.violations == []
 
 
-@needs_artifacts
 def test_aws_written_baseline_files_work(tmp_path):
     rows = TRAINING_CSV.read_text().splitlines()[1:301]
     lines = [capture_line(row.split(",", 1)[1], "0.25") for row in rows]
@@ -330,7 +328,6 @@ def test_postprocessor_failures(tmp_path):
 # ----------------------------------------------------------------------------------------- Environment
 
 
-@needs_artifacts
 def test_environment_of_the_real_baselining_job(tmp_path):
     source = tmp_path / "input" / "baseline_dataset_input"
     source.mkdir(parents=True)

@@ -1,24 +1,16 @@
-"""The real AWS churn model-quality artifacts (spec §12.2), beside the repository in shared/."""
+"""The real AWS churn model-quality artifacts, kept in the repository (tests/fixtures/aws/)."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from fractions import Fraction
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.aws_fixtures import aws_fixture
 
-ARTIFACTS = Path(
-    os.environ.get("WATCHKEEPER_REAL_ARTIFACTS", Path(__file__).resolve().parents[3] / "shared" / "real-artifacts")
-) / "churn-model-quality"
-
-needs_artifacts = pytest.mark.skipif(
-    not ARTIFACTS.is_dir(), reason=f"real AWS artifacts not found at {ARTIFACTS} (set WATCHKEEPER_REAL_ARTIFACTS)"
-)
+ARTIFACTS = aws_fixture("churn-model-quality")
 
 VALIDATION_CSV = ARTIFACTS / "validation_with_predictions.csv"
 RUN_A, RUN_B = "run_2021_02_05", "run_2021_05"

@@ -16,13 +16,10 @@ from tests.model_quality.artifacts import (
     displayed_statistics,
     execution_counts,
     execution_violations,
-    needs_artifacts,
 )
 from watchkeeper.analysis import model_quality as mq
 from watchkeeper.analysis.aws_json import java_double
 from watchkeeper.jobs.builtin import run_environment
-
-pytestmark = needs_artifacts
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.model_quality.artifacts import RUN_B, VALIDATION_CSV, displayed_constraints, needs_artifacts
+from tests.model_quality.artifacts import RUN_B, VALIDATION_CSV, displayed_constraints
 from watchkeeper.cli import main
 
 
@@ -16,7 +16,6 @@ def run(*argv: str) -> int:
     return done.value.code
 
 
-@needs_artifacts
 def test_churn_baseline_from_the_command_line(tmp_path, capsys):
     out = tmp_path / "out"
     assert run("baseline", "--analysis-type", "model-quality", "--problem-type", "BinaryClassification",

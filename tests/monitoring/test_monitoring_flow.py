@@ -12,10 +12,11 @@ from typing import Any
 import orjson
 import pytest
 
+from tests.aws_fixtures import aws_fixture
 from tests.endpoint_helpers import FAST_ENV, capture_config, deploy, read_capture
 from tests.server_process import ServerProcess
 
-ARTIFACTS = Path(__file__).resolve().parents[3] / "shared" / "real-artifacts" / "churn-data-quality"
+ARTIFACTS = aws_fixture("churn-data-quality")
 TRAINING = ARTIFACTS / "training-dataset-with-header.csv"
 ANALYZER = "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"

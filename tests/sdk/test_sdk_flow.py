@@ -2,7 +2,7 @@
 
 The SDK lives in `.venv-sdk` (its pins clash with ours; `make test` builds it), so this test starts the
 servers and runs tests/sdk/sdk_flow.py there in a subprocess, then checks what the SDK got back and what
-landed in S3. Expected numbers come from AWS's own churn baseline in `<repo>/../shared/real-artifacts/`.
+landed in S3. Expected numbers come from AWS's own churn baseline in `tests/fixtures/aws/`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.aws_fixtures import aws_fixture
 from tests.endpoint_helpers import FAST_ENV
 from tests.s3_server import ACCESS_KEY, REGION, SECRET_KEY
 from tests.server_process import ServerProcess
@@ -25,13 +26,12 @@ from tests.server_process import ServerProcess
 REPO = Path(__file__).resolve().parents[2]
 SDK_PYTHON = REPO / ".venv-sdk" / "bin" / "python"
 DRIVER = Path(__file__).resolve().parent / "sdk_flow.py"
-ARTIFACTS = REPO.parent / "shared" / "real-artifacts" / "churn-data-quality"
+ARTIFACTS = aws_fixture("churn-data-quality")
 TRAINING = ARTIFACTS / "training-dataset-with-header.csv"
 ROWS_SENT = 40
 
 pytestmark = [
     pytest.mark.skipif(not SDK_PYTHON.exists(), reason=f"{SDK_PYTHON} is missing: run `make test`, which builds it"),
-    pytest.mark.skipif(not TRAINING.exists(), reason=f"real artifacts not found at {ARTIFACTS}"),
 ]
 
 
