@@ -52,6 +52,9 @@ class Settings:
     job_open_files: int = field(default_factory=lambda: int(_env("JOB_OPEN_FILES", "4096")))
     # Processes and threads of the job uid, all jobs together (RLIMIT_NPROC; only when the uid is dropped).
     job_processes: int = field(default_factory=lambda: int(_env("JOB_PROCESSES", "4096")))
+    # A job's log (its stdout and stderr) keeps this much of what the job prints; the rest is discarded, with a
+    # note at the cut (docs/security.md).
+    job_log_max_mb: int = field(default_factory=lambda: int(_env("JOB_LOG_MAX_MB", "64")))
     # Object storage: empty endpoint means the embedded folder DATA_DIR/s3.
     s3_endpoint_url: str = field(default_factory=lambda: _env("S3_ENDPOINT_URL", ""))
     s3_region: str = field(default_factory=lambda: _env("S3_REGION", "us-east-1"))

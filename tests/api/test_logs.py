@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from tests.endpoint_helpers import FAST_ENV
 from tests.server_process import ServerProcess
+from watchkeeper.jobs.contract import job_folder
 from watchkeeper.services.context import RequestContext
 from watchkeeper.services.job_logs import JobLogService
 
@@ -134,7 +135,7 @@ def test_pages_by_limit_and_resumes_from_a_time(logs: Any, job: str) -> None:
 def test_uploaded_log_is_served_once_the_job_folder_is_gone(logs: Any, job: str, server: ServerProcess) -> None:
     stream = stream_of(logs, job)["logStreamName"]
     whole, _ = read_all(logs, stream)
-    local = server.data_dir / "jobs" / job / "job.log"
+    local = job_folder(server.data_dir / "jobs", "123456789012", "us-east-1", job) / "job.log"
     assert local.exists()
     local.rename(local.with_suffix(".moved"))
     try:
@@ -166,8 +167,8 @@ class _OneJob:
 def test_a_line_still_being_written_is_held_back(tmp_path: Path) -> None:
     service = JobLogService(_OneJob(), store=None, jobs_dir=tmp_path)  # type: ignore[arg-type]
     ctx = RequestContext(account="123456789012", region="us-east-1")
-    log = tmp_path / "running" / "job.log"
-    log.parent.mkdir()
+    log = job_folder(tmp_path, ctx.account, ctx.region, "running") / "job.log"
+    log.parent.mkdir(parents=True)
     log.write_text("first\nsec")
     page = service.events(ctx, GROUP, "running/algo-1-1700000000", from_head=True)
     assert [e["message"] for e in page.events] == ["first"]

@@ -18,8 +18,10 @@ import pytest
 from tests.endpoint_helpers import FAST_ENV
 from tests.monitoring.test_monitoring_flow import ANALYZER, ROLE, wait_for_job
 from tests.server_process import ServerProcess
+from watchkeeper.jobs.contract import job_folder
 from watchkeeper.jobs.sandbox import bwrap_problem
 
+ACCOUNT = "123456789012"  # the server's default account (no auth file)
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/hostile:1"
 SECRETS = {
     "WATCHKEEPER_S3_SECRET_ACCESS_KEY": "topsecret-watchkeeper",
@@ -124,8 +126,12 @@ def shell_job(name: str, script: str, *, max_runtime: int = 60, env: dict[str, s
     }
 
 
-def job_log(server: ServerProcess, name: str) -> str:
-    return (server.data_dir / "jobs" / name / "job.log").read_text()
+def job_dir(server: ServerProcess, name: str, account: str = ACCOUNT, region: str = "us-east-1") -> Path:
+    return job_folder(server.data_dir / "jobs", account, region, name)
+
+
+def job_log(server: ServerProcess, name: str, account: str = ACCOUNT) -> str:
+    return (job_dir(server, name, account) / "job.log").read_text()
 
 
 def test_job_sees_no_secret_no_database_no_data(server: ServerProcess, mode: str) -> None:
@@ -227,7 +233,7 @@ def test_file_size_limit(server: ServerProcess, mode: str) -> None:
     sm.create_processing_job(**shell_job(name, "head -c 3000000 /dev/zero > /opt/ml/processing/output/big"))
     job = wait_for_job(sm, name, timeout=30)
     assert job["ProcessingJobStatus"] == "Failed"
-    assert (server.data_dir / "jobs" / name / "opt/ml/processing/output/big").stat().st_size <= 1024 * 1024
+    assert (job_dir(server, name) / "opt/ml/processing/output/big").stat().st_size <= 1024 * 1024
 
 
 @pytest.mark.skipif(not os.access(PYTHON, os.X_OK), reason=f"{PYTHON} is needed as a memory hog")

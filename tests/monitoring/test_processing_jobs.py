@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from tests.endpoint_helpers import FAST_ENV
 from tests.monitoring.test_monitoring_flow import ANALYZER, ROLE, wait_for_job
 from tests.server_process import ServerProcess
+from watchkeeper.jobs.contract import job_folder
 
 BYOC_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-analyzer:1"
 SCRIPT = """
@@ -135,7 +136,7 @@ def job_process(name: str) -> psutil.Process:
             try:
                 if (
                     process.info["cwd"]
-                    and process.info["cwd"].endswith(f"/jobs/{name}")
+                    and process.info["cwd"].endswith(f"/jobs/123456789012/us-east-1/{name}")
                     and "check.py" in " ".join(process.info["cmdline"] or [])
                 ):
                     return process
@@ -331,4 +332,4 @@ def test_killed_server_leaves_no_job_in_progress(tmp_path: Path) -> None:
         assert not s3_file(restarted, "s3://jobs/out/orphan/result.json").exists()
     finally:
         restarted.stop()
-    assert os.path.exists(tmp_path / "data" / "jobs" / "orphan" / "job.log")
+    assert os.path.exists(job_folder(tmp_path / "data" / "jobs", "123456789012", "us-east-1", "orphan") / "job.log")

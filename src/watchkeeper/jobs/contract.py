@@ -8,7 +8,9 @@ processingjobconfig.json` (the request + ProcessingJobArn) is written under the 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,25 @@ BUILTIN_IMAGE_MARKERS = (
     "watchkeeper/analyzer",
     "watchkeeper/groundtruth-merger",
 )
+
+
+_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def _segment(value: str) -> str:
+    """A folder name that is the value itself when it is plainly safe (names, account ids and regions all
+    are), else a digest of it: never '..', '/', empty or a control character."""
+    if _SEGMENT.fullmatch(value) and ".." not in value:
+        return value
+    return "x-" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def job_folder(jobs_dir: Path, account: str, region: str, name: str) -> Path:
+    """The one place a job's folder is named: `<jobs_dir>/<account>/<region>/<job name>`.
+
+    Job names are unique per account and region (case-insensitively, and jobs are never deleted), so two
+    jobs never share a folder; the runner, the log service and the commands all use this."""
+    return jobs_dir / _segment(account) / _segment(region) / _segment(name)
 
 
 def is_builtin_image(image_uri: str) -> bool:
@@ -75,10 +96,6 @@ class JobRoot:
         entrypoint = [self.rewrite(part) for part in app.get("ContainerEntrypoint") or []]
         arguments = [self.rewrite(part) for part in app.get("ContainerArguments") or []]
         return entrypoint + arguments
-
-    def message(self) -> str | None:
-        path = self.local(MESSAGE_FILE)
-        return path.read_text(encoding="utf-8", errors="replace").strip() if path.exists() else None
 
 
 def describe_command(command: list[str]) -> str:

@@ -4,8 +4,14 @@
   its `ContainerEntrypoint` + `ContainerArguments` as a local command (no Docker needed). Either way the
   process starts sealed off (jobs/sandbox.py: bubblewrap when present, a scrubbed environment, limits, the
   job uid, and a launcher that takes the whole process tree down with the job).
+- Each job has its own folder, `<jobs_dir>/<account>/<region>/<name>` (contract.job_folder), so jobs of two
+  accounts with one name never meet.
 - Inputs are downloaded before the job starts; outputs are uploaded only after it succeeded, so a failed or
   killed job never leaves a half-written report. The job log is uploaded beside the outputs either way.
+- What the job printed reaches its log through a pipe the runner copies, up to WATCHKEEPER_JOB_LOG_MAX_MB.
+- After the job, its folder is closed to the job user first; then the runner reads back (message, outputs,
+  violations) and deletes (staged inputs) only through jobs/job_files.py: never through a link the job planted,
+  only regular files, each read bounded or streamed (docs/security.md).
 - `MaxRuntimeInSeconds` kills the job (Failed); StopProcessingJob kills it (Stopped): SIGTERM to the launcher,
   which ends every descendant, then SIGKILL after a grace.
 - The runner renews a lease on each job it runs; if this process dies, another process (or this one after a
@@ -17,6 +23,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -32,7 +39,8 @@ import orjson
 
 from watchkeeper.config import Settings
 from watchkeeper.jobs.confine import outside_view
-from watchkeeper.jobs.contract import JobRoot, describe_command, is_builtin_image
+from watchkeeper.jobs.contract import MESSAGE_FILE, JobRoot, describe_command, is_builtin_image, job_folder
+from watchkeeper.jobs.job_files import MESSAGE_LIMIT, VIOLATIONS_LIMIT, JobFiles, Skipped
 from watchkeeper.jobs.sandbox import GRACE_SECONDS, Sandbox, network_requested
 from watchkeeper.services.processing_jobs import COMPLETED, FAILED, STOPPED, ProcessingJobService
 from watchkeeper.storage import ObjectStore, StorageError, download_prefix, join_uri, upload_dir
@@ -40,6 +48,7 @@ from watchkeeper.storage import ObjectStore, StorageError, download_prefix, join
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_RUNTIME = 86400
+MB = 1024 * 1024
 _PR_SET_PDEATHSIG = 1
 
 
@@ -94,6 +103,7 @@ class JobRunner:
         self.max_concurrent = max_concurrent
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
+        self.log_cap = max(0, (settings or Settings()).job_log_max_mb) * MB
         self.owner = f"runner-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._stop = threading.Event()
         self._active: set[threading.Thread] = set()
@@ -154,24 +164,26 @@ class JobRunner:
     def run_claimed(self, row: Any) -> Outcome:
         self._prepare()
         request = orjson.loads(row.body)
-        root = JobRoot(self.jobs_dir / row.name)
-        shutil.rmtree(root.root, ignore_errors=True)
-        root.root.mkdir(parents=True)
+        root = JobRoot(self.folder(row))
+        self._make_folder(root.root)
         log_path = root.root / "job.log"
+        skipped = Skipped()
         outputs = [o for o in (request.get("ProcessingOutputConfig") or {}).get("Outputs") or [] if "S3Output" in o]
         log_uri = join_uri(outputs[0]["S3Output"]["S3Uri"], "logs", f"{row.name}.log") if outputs else None
         with open(log_path, "a", encoding="utf-8") as job_log:
             try:
-                outcome = self._run(row, request, root, job_log, outputs, log_uri or str(log_path))
+                outcome = self._run(row, request, root, job_log, outputs, log_uri or str(log_path), skipped)
             finally:
                 self.sandbox.take_back(root)
+            self._discard_inputs(request, root, skipped)
+            if skipped:
+                job_log.write(f"{skipped.note()}\n")
             job_log.write(f"Job ended: {outcome.status} {outcome.exit_message or outcome.failure_reason or ''}\n")
         if log_uri:
             try:
-                self.store.put_bytes(log_uri, log_path.read_bytes())
+                self.store.put_file(log_uri, log_path)
             except StorageError:
                 log.exception("could not upload the log of %s", row.name)
-        self._discard_inputs(request, root)
         self.jobs.finish(
             row.id,
             self.owner,
@@ -182,8 +194,29 @@ class JobRunner:
         )
         return outcome
 
+    def folder(self, row: Any) -> Path:
+        return job_folder(self.jobs_dir, row.account, row.region, row.name)
+
+    def _make_folder(self, folder: Path) -> None:
+        """A fresh folder for the job (a previous attempt's is removed); the account and region folders
+        between it and jobs/ are the server's, passable but not listable (0711)."""
+        for parent in (folder.parent.parent, folder.parent):
+            parent.mkdir(mode=0o711, exist_ok=True)
+            if parent.stat().st_uid == os.geteuid():
+                parent.chmod(0o711)
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        folder.chmod(0o711)  # the server's; Sandbox.take_back closes it (0700) when the job ends
+
     def _run(
-        self, row: Any, request: dict[str, Any], root: JobRoot, job_log: Any, outputs: list[dict[str, Any]], log_at: str
+        self,
+        row: Any,
+        request: dict[str, Any],
+        root: JobRoot,
+        job_log: Any,
+        outputs: list[dict[str, Any]],
+        log_at: str,
+        skipped: Skipped,
     ) -> Outcome:
         where = f"Job log: {log_at}"
         root.prepare(request, row.arn)
@@ -231,20 +264,40 @@ class JobRunner:
         max_runtime = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds", DEFAULT_MAX_RUNTIME)
         self.sandbox.hand_over(root)
         ended = self._supervise(row, command, environment, root, job_log, max_runtime, network)
+        # The job's tree is dead: close its folder to the job user before reading anything in it.
+        self.sandbox.take_back(root)
         if isinstance(ended, Outcome):
             return ended
-        message = root.message()
-        if ended != 0:
-            detail = message or f"the job exited with code {ended}"
-            # The analyzer names input faults ClientError itself; anything else is the algorithm's.
-            kind = "" if detail.startswith("ClientError:") else "AlgorithmError: "
-            return Outcome(FAILED, failure_reason=f"{kind}{detail}. {where}")
         try:
-            for output in outputs:
-                upload_dir(self.store, root.local(output["S3Output"]["LocalPath"]), output["S3Output"]["S3Uri"])
-        except (StorageError, OSError) as exc:
-            return Outcome(FAILED, failure_reason=f"ClientError: could not upload the outputs: {exc}. {where}")
-        return Outcome(COMPLETED, exit_message=message or _violations_message(root, outputs))
+            files = JobFiles(root.root, skipped)
+        except OSError as exc:
+            return Outcome(FAILED, failure_reason=f"ClientError: the job's /opt/ml cannot be read back: {exc}. {where}")
+        with files:
+            raw = files.read(MESSAGE_FILE, MESSAGE_LIMIT)
+            message = raw.decode("utf-8", errors="replace").strip() if raw is not None else None
+            if ended != 0:
+                detail = message or f"the job exited with code {ended}"
+                # The analyzer names input faults ClientError itself; anything else is the algorithm's.
+                kind = "" if detail.startswith("ClientError:") else "AlgorithmError: "
+                return Outcome(FAILED, failure_reason=f"{kind}{detail}. {where}")
+            try:
+                for output in outputs:
+                    self._upload(files, output["S3Output"])
+            except (StorageError, OSError) as exc:
+                return Outcome(FAILED, failure_reason=f"ClientError: could not upload the outputs: {exc}. {where}")
+            return Outcome(COMPLETED, exit_message=message or _violations_message(files, outputs))
+
+    def _upload(self, files: JobFiles, output: dict[str, Any]) -> None:
+        local = output["LocalPath"]
+        with files.folder(local) as folder:
+            if folder is None:
+                raise StorageError(f"{local} is not a folder the job left (missing, or a link)")
+            passed: list[tuple[str, str]] = []
+            try:
+                upload_dir(self.store, folder, output["S3Uri"], skipped=passed)
+            finally:
+                for relative, kind in passed:
+                    files.skipped.add(f"{local.rstrip('/')}/{relative}", kind)
 
     def _supervise(
         self,
@@ -261,11 +314,17 @@ class JobRunner:
             sealed = self.sandbox.command(
                 command, root, network=network, status_fd=status_write, parent=os.getpid(), grace=self.grace
             )
+            output_read, output_write = os.pipe()
+        except OSError as exc:
+            os.close(status_read)
+            os.close(status_write)
+            return Outcome(FAILED, failure_reason=f"InternalServerError: {exc}")
+        try:
             process = subprocess.Popen(
                 sealed,
                 cwd=root.root,
                 env=environment,
-                stdout=job_log,
+                stdout=output_write,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
@@ -274,13 +333,18 @@ class JobRunner:
             )
         except OSError as exc:
             os.close(status_read)
+            os.close(output_read)
             return Outcome(FAILED, failure_reason=f"ClientError: could not start {command[0]!r}: {exc}")
         finally:
             os.close(status_write)
+            os.close(output_write)
+        copier = LogCopier(output_read, job_log.fileno(), self.log_cap)
+        copier.start()
         try:
             return self._watch(row, process, root, max_runtime, status_read)
         finally:
             os.close(status_read)
+            copier.finish(timeout=self.grace + 5)
 
     def _watch(
         self, row: Any, process: subprocess.Popen[bytes], root: JobRoot, max_runtime: float, status_read: int
@@ -310,11 +374,76 @@ class JobRunner:
                 _kill(process, self.grace)
                 return Outcome(FAILED, failure_reason="InternalServerError: Watchkeeper shut down while the job ran.")
 
-    def _discard_inputs(self, request: dict[str, Any], root: JobRoot) -> None:
-        """Staged inputs can be large; the log, config and outputs stay for inspection."""
-        for item in request.get("ProcessingInputs") or []:
-            if "S3Input" in item:
-                shutil.rmtree(root.local(item["S3Input"]["LocalPath"]), ignore_errors=True)
+    def _discard_inputs(self, request: dict[str, Any], root: JobRoot, skipped: Skipped) -> None:
+        """Staged inputs can be large; the log, config and outputs stay for inspection. Removed through
+        descriptors from the job's own opt/ml: a link the job put on the way is never followed."""
+        items = request.get("ProcessingInputs") or []
+        local_paths = [item["S3Input"]["LocalPath"] for item in items if "S3Input" in item]
+        if not local_paths:
+            return
+        try:
+            with JobFiles(root.root, skipped) as files:
+                for local in local_paths:
+                    files.remove(local)
+        except OSError:
+            log.exception("could not remove the staged inputs of %s", root.root)
+
+
+class LogCopier(threading.Thread):
+    """Copies what the job prints (a pipe) to its log, up to `cap` bytes; past it, says so once and drains
+    the rest, so a job printing without end neither fills the disk nor blocks on a full pipe."""
+
+    def __init__(self, source: int, target: int, cap: int) -> None:
+        super().__init__(name="job-log-copier", daemon=True)
+        self.source = source
+        self.target = target
+        self.cap = cap
+        self.written = 0
+        self._stop_reading = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while True:
+                ready, _, _ = select.select([self.source], [], [], 0.2)
+                if not ready:
+                    if self._stop_reading.is_set():
+                        return
+                    continue
+                chunk = os.read(self.source, 1 << 16)
+                if not chunk:
+                    return
+                self._keep(chunk)
+        except OSError:
+            log.exception("copying a job's output to its log failed")
+        finally:
+            os.close(self.source)
+
+    def _keep(self, chunk: bytes) -> None:
+        if self.written >= self.cap:
+            return
+        room = self.cap - self.written
+        _write_all(self.target, chunk[:room])
+        self.written += min(room, len(chunk))
+        if len(chunk) > room:
+            self.written = self.cap
+            _write_all(
+                self.target,
+                f"\n... log truncated at {self.cap / MB:g} MB (WATCHKEEPER_JOB_LOG_MAX_MB): the job's further "
+                "output was discarded\n".encode(),
+            )
+
+    def finish(self, timeout: float) -> None:
+        """After the job: wait for the pipe to end (every writer is dead), at most `timeout` seconds."""
+        self.join(timeout)
+        if self.is_alive():  # something still holds the pipe: stop reading it
+            self._stop_reading.set()
+            self.join()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _kill(process: subprocess.Popen[bytes], grace: float) -> None:
@@ -339,13 +468,14 @@ def _command_end(returncode: int, status_read: int) -> int:
         return returncode
 
 
-def _violations_message(root: JobRoot, outputs: list[dict[str, Any]]) -> str:
-    """For a custom analyzer that wrote no message: the built-in's wording, from its violations file (spec §4.7)."""
+def _violations_message(files: JobFiles, outputs: list[dict[str, Any]]) -> str:
+    """For a custom analyzer that wrote no message: the built-in's wording, from its violations file (spec §4.7),
+    read as a regular file of the job's own, at most VIOLATIONS_LIMIT bytes (a larger one does not parse)."""
     for output in outputs:
-        path = root.local(output["S3Output"]["LocalPath"]) / "constraint_violations.json"
-        if path.exists():
+        data = files.read(output["S3Output"]["LocalPath"].rstrip("/") + "/constraint_violations.json", VIOLATIONS_LIMIT)
+        if data is not None:
             try:
-                violations = orjson.loads(path.read_bytes()).get("violations") or []
+                violations = orjson.loads(data).get("violations") or []
             except (orjson.JSONDecodeError, AttributeError):
                 continue
             if violations:

@@ -77,6 +77,16 @@ def bwrap_problem(bwrap: str | None, as_root: bool) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4)
+def bwrap_has_size(bwrap: str) -> bool:
+    """Whether this bubblewrap sizes a tmpfs (`--size`, bubblewrap 0.5 and later)."""
+    try:
+        done = subprocess.run([bwrap, "--help"], capture_output=True, timeout=20, env={"PATH": CONTAINER_PATH})
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return b"--size" in done.stdout + done.stderr
+
+
 @dataclass(frozen=True)
 class Sandbox:
     mode: str  # "bwrap" or "none"; "refused" when bwrap is required and unusable
@@ -206,16 +216,29 @@ class Sandbox:
         return {**base, **local}
 
     def hand_over(self, root: JobRoot) -> None:
-        """The job user owns its `/opt/ml` tree (inputs, config, outputs); the log beside it stays the
-        server's, so a job cannot rewrite its own log."""
+        """What the job may write becomes the job user's: `/opt/ml/output` (message, metrics) and each folder
+        directly in `/opt/ml/processing` (its inputs and outputs: `input/`, `output/`, ...) with all they hold.
+        The folders above them (`opt`, `opt/ml`, `opt/ml/processing`) and `opt/ml/config` stay the server's,
+        0755, and the log beside `opt` too: a job cannot swap a folder the server later reads or deletes for a
+        link (the runner does not follow one anyway: jobs/job_files.py), nor rewrite its config or its log."""
         if self.uid is None or self.gid is None:
             return
         root.root.chmod(0o711)
-        opt = root.root / "opt"
-        os.lchown(opt, self.uid, self.gid)
-        for folder, dirs, files in os.walk(opt):
-            for name in (*dirs, *files):
-                os.lchown(os.path.join(folder, name), self.uid, self.gid)
+        ml = root.root / "opt" / "ml"
+        for folder in (root.root / "opt", ml, ml / "processing", ml / "config"):
+            if folder.is_dir() and not folder.is_symlink():
+                folder.chmod(0o755)
+        for entry in (ml / "config").iterdir():
+            if entry.is_file() and not entry.is_symlink():
+                entry.chmod(0o644)
+        handed = [ml / "output", *(ml / "processing" / name for name in sorted(os.listdir(ml / "processing")))]
+        for top in handed:
+            if not os.path.lexists(top):
+                continue
+            os.lchown(top, self.uid, self.gid)
+            for folder, dirs, files in os.walk(top):
+                for name in (*dirs, *files):
+                    os.lchown(os.path.join(folder, name), self.uid, self.gid)
 
     def take_back(self, root: JobRoot) -> None:
         """After the job: its folder is closed to the job user (a later job runs as the same uid)."""
@@ -276,8 +299,15 @@ class Sandbox:
                     args += ["--perms", "0755", "--dir", name]
                     made.add(name)
             args += ["--ro-bind", path, path]
-        args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm"]
-        args += ["--perms", "1777", "--tmpfs", "/tmp", "--perms", "0755", "--dir", "/opt"]
+        # /tmp and /dev/shm live in memory: sized to the job's memory limit (bwrap 0.5+ has --size), not the
+        # kernel's default of half the host's RAM.
+        size = (
+            ["--size", str(self.limits.memory_mb * 1024 * 1024)]
+            if self.limits.memory_mb > 0 and bwrap_has_size(self.bwrap)
+            else []
+        )
+        args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", *size, "--tmpfs", "/dev/shm"]
+        args += ["--perms", "1777", *size, "--tmpfs", "/tmp", "--perms", "0755", "--dir", "/opt"]
         args += ["--bind", str(root.local("/opt/ml")), "/opt/ml"]
         for path in self.hidden:
             # a hidden path under a bound folder (a data folder inside the checkout, an auth file in /etc)

@@ -22,6 +22,7 @@ from watchkeeper.storage.base import (
     parse_s3_uri,
     relative_path_parts,
 )
+from watchkeeper.storage.files import walk_files
 from watchkeeper.storage.local import LocalObjectStore
 
 __all__ = [
@@ -91,16 +92,34 @@ def download_prefix(store: ObjectStore, uri: str, local_dir: str | os.PathLike[s
     return written
 
 
-def upload_dir(store: ObjectStore, local_dir: str | os.PathLike[str], uri: str) -> list[str]:
-    """Put every file under `local_dir` at `uri/<relative path>`; returns the URIs written, sorted."""
+def upload_dir(
+    store: ObjectStore,
+    local_dir: str | os.PathLike[str] | int,
+    uri: str,
+    *,
+    skipped: list[tuple[str, str]] | None = None,
+) -> list[str]:
+    """Put every regular file under `local_dir` at `uri/<relative path>`, streamed (`put_file`); returns the
+    URIs written, sorted.
+
+    `local_dir` is a path (taken as given) or an open folder descriptor (the job runner's, reached without
+    following links). Below it nothing is followed: symlinks, FIFOs, devices, sockets and hard links are
+    not read, and are appended to `skipped` as (relative path, kind)."""
     parse_s3_uri(uri)
-    root = Path(local_dir)
-    if not root.is_dir():
-        raise StorageError(f"cannot upload {str(root)!r} to {uri!r}: it is not a folder")
-    relatives = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    if isinstance(local_dir, int):
+        folder = os.dup(local_dir)
+    else:
+        try:
+            folder = os.open(local_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError:
+            raise StorageError(f"cannot upload {str(local_dir)!r} to {uri!r}: it is not a folder") from None
     uris: list[str] = []
-    for relative in relatives:
-        target = join_uri(uri, relative)
-        store.put_bytes(target, (root / relative).read_bytes())
-        uris.append(target)
-    return uris
+    try:
+        for relative, fd in walk_files(folder, skipped):
+            target = join_uri(uri, relative)
+            with os.fdopen(fd, "rb") as source:
+                store.put_file(target, source)
+            uris.append(target)
+    finally:
+        os.close(folder)
+    return sorted(uris)

@@ -12,6 +12,7 @@ order (UTF-8 byte order, which is also Python's `str` order).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -143,6 +144,11 @@ class ObjectStore(Protocol):
     def put_bytes(self, uri: str, data: bytes) -> None:
         """Store `data` at `uri`, replacing any object there. Readers see the old object or the new one,
         never a part."""
+        ...
+
+    def put_file(self, uri: str, source: str | os.PathLike[str] | BinaryIO) -> None:
+        """Store a local file (a path, or a binary file object open at its start) at `uri`, streamed: memory
+        stays bounded whatever the size. Same atomicity as `put_bytes`."""
         ...
 
     def get_bytes(self, uri: str) -> bytes:

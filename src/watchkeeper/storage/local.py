@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,6 +31,7 @@ from watchkeeper.storage.base import (
 )
 
 _TMP_DIR = ".tmp"
+_CHUNK = 1 << 20
 # Write errors that retrying cannot cure (no permission, read-only file system, a name too long);
 # a full disk or an I/O error may clear.
 _PERMANENT_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENAMETOOLONG})
@@ -70,11 +72,30 @@ class LocalObjectStore:
     # -- ObjectStore -------------------------------------------------------------------------------------
 
     def put_bytes(self, uri: str, data: bytes) -> None:
+        self._put(uri, lambda f: f.write(data))
+
+    def put_file(self, uri: str, source: str | os.PathLike[str] | BinaryIO) -> None:
+        """Copied in 1 MB chunks to a temporary file, then renamed over the target."""
+
+        start = None if isinstance(source, (str, os.PathLike)) or not source.seekable() else source.tell()
+
+        def copy(f: BinaryIO) -> None:
+            if isinstance(source, (str, os.PathLike)):
+                with open(source, "rb") as src:
+                    shutil.copyfileobj(src, f, _CHUNK)
+                return
+            if start is not None:
+                source.seek(start)  # a retried write starts over
+            shutil.copyfileobj(source, f, _CHUNK)
+
+        self._put(uri, copy)
+
+    def _put(self, uri: str, write: Callable[[BinaryIO], object]) -> None:
         path = self.path_for(uri)
         for attempt in range(3):
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                self._write_and_rename(path, data)
+                self._write_and_rename(path, write)
                 return
             except FileNotFoundError as exc:
                 # A concurrent delete pruned the folder between mkdir and rename (or .tmp was removed).
@@ -97,12 +118,12 @@ class LocalObjectStore:
                     permanent=exc.errno in _PERMANENT_ERRNOS,
                 ) from exc
 
-    def _write_and_rename(self, path: Path, data: bytes) -> None:
+    def _write_and_rename(self, path: Path, write: Callable[[BinaryIO], object]) -> None:
         fd, tmp = tempfile.mkstemp(dir=self._tmp, prefix="put-")
         try:
             with os.fdopen(fd, "wb") as f:
                 os.fchmod(f.fileno(), self._file_mode)
-                f.write(data)
+                write(f)  # type: ignore[arg-type]
                 if self._fsync:
                     f.flush()
                     os.fsync(f.fileno())

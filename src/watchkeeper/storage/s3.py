@@ -12,10 +12,13 @@ refuses '..' and the like, since S3 keys are names, not paths.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -31,6 +34,8 @@ from watchkeeper.storage.base import (
 if TYPE_CHECKING:
     from watchkeeper.config import Settings
 
+# Multipart above 8 MB, in 8 MB parts, a few in flight: memory stays a few parts whatever the file's size.
+_TRANSFER = TransferConfig(multipart_threshold=8 << 20, multipart_chunksize=8 << 20, max_concurrency=4)
 _MISSING_KEY_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 # 4xx answers that a later retry of the same request can still get past (throttling, clock, timeouts);
 # every other 4xx (AccessDenied, InvalidBucketName, KeyTooLongError, ...) is permanent, every 5xx is not.
@@ -112,6 +117,25 @@ class S3ObjectStore:
             self.client.put_object(Bucket=loc.bucket, Key=loc.key, Body=data)
         except (ClientError, BotoCoreError) as exc:
             raise self._error("put", uri, exc) from exc
+
+    def put_file(self, uri: str, source: str | os.PathLike[str] | BinaryIO) -> None:
+        """boto3's managed transfer: one PutObject up to 8 MB, a multipart upload beyond (S3 shows the object
+        only once every part is in), read in chunks, never whole."""
+        loc = parse_object_uri(uri)
+        try:
+            if isinstance(source, (str, os.PathLike)):
+                self.client.upload_file(os.fspath(source), loc.bucket, loc.key, Config=_TRANSFER)
+            else:
+                self.client.upload_fileobj(source, loc.bucket, loc.key, Config=_TRANSFER)
+        except S3UploadFailedError as exc:
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, (ClientError, BotoCoreError)):
+                raise self._error("put", uri, cause) from exc
+            raise StorageError(f"put {uri!r} failed: {exc}") from exc
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error("put", uri, exc) from exc
+        except OSError as exc:
+            raise StorageError(f"cannot put {uri!r}: reading the local file failed: {exc}") from exc
 
     def get_bytes(self, uri: str) -> bytes:
         with self.open_read(uri) as body:
