@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -31,6 +32,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,7 +172,7 @@ class JobRunner:
         skipped = Skipped()
         outputs = [o for o in (request.get("ProcessingOutputConfig") or {}).get("Outputs") or [] if "S3Output" in o]
         log_uri = join_uri(outputs[0]["S3Output"]["S3Uri"], "logs", f"{row.name}.log") if outputs else None
-        with open(log_path, "a", encoding="utf-8") as job_log:
+        with self._keep_lease(row), open(log_path, "a", encoding="utf-8") as job_log:
             try:
                 outcome = self._run(row, request, root, job_log, outputs, log_uri or str(log_path), skipped)
             finally:
@@ -180,10 +182,11 @@ class JobRunner:
                 job_log.write(f"{skipped.note()}\n")
             job_log.write(f"Job ended: {outcome.status} {outcome.exit_message or outcome.failure_reason or ''}\n")
         if log_uri:
-            try:
-                self.store.put_file(log_uri, log_path)
-            except StorageError:
-                log.exception("could not upload the log of %s", row.name)
+            with self._keep_lease(row):
+                try:
+                    self.store.put_file(log_uri, log_path)
+                except StorageError:
+                    log.exception("could not upload the log of %s", row.name)
         self.jobs.finish(
             row.id,
             self.owner,
@@ -193,6 +196,27 @@ class JobRunner:
             log_uri=log_uri or str(log_path),
         )
         return outcome
+
+    @contextlib.contextmanager
+    def _keep_lease(self, row: Any) -> Iterator[None]:
+        """Renew the job's lease while the runner stages inputs, uploads outputs (which may take minutes for
+        large files) or waits; the job's own watch loop renews it too, and tells a stop request apart."""
+        done = threading.Event()
+
+        def renew() -> None:
+            while not done.wait(max(0.2, self.lease_seconds / 3)):
+                try:
+                    self.jobs.heartbeat(row.id, self.owner, self.lease_seconds)
+                except Exception:
+                    log.exception("renewing the lease of %s failed", row.name)
+
+        thread = threading.Thread(target=renew, name=f"lease-{row.name}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
 
     def folder(self, row: Any) -> Path:
         return job_folder(self.jobs_dir, row.account, row.region, row.name)
@@ -399,6 +423,8 @@ class LogCopier(threading.Thread):
         self.target = target
         self.cap = cap
         self.written = 0
+        self.truncated = False
+        self.last = b""  # the last byte kept: the runner's own lines start on a line of their own
         self._stop_reading = threading.Event()
 
     def run(self) -> None:
@@ -419,16 +445,20 @@ class LogCopier(threading.Thread):
             os.close(self.source)
 
     def _keep(self, chunk: bytes) -> None:
-        if self.written >= self.cap:
+        if self.truncated:
             return
         room = self.cap - self.written
-        _write_all(self.target, chunk[:room])
-        self.written += min(room, len(chunk))
-        if len(chunk) > room:
-            self.written = self.cap
+        kept = chunk[:room]
+        if kept:
+            _write_all(self.target, kept)
+            self.written += len(kept)
+            self.last = kept[-1:]
+        if len(chunk) > room:  # the first byte past the cap: say so once, drop the rest
+            self.truncated = True
             _write_all(
                 self.target,
-                f"\n... log truncated at {self.cap / MB:g} MB (WATCHKEEPER_JOB_LOG_MAX_MB): the job's further "
+                ("" if self.last in (b"", b"\n") else "\n").encode()
+                + f"... log truncated at {self.cap / MB:g} MB (WATCHKEEPER_JOB_LOG_MAX_MB): the job's further "
                 "output was discarded\n".encode(),
             )
 
@@ -438,6 +468,8 @@ class LogCopier(threading.Thread):
         if self.is_alive():  # something still holds the pipe: stop reading it
             self._stop_reading.set()
             self.join()
+        if not self.truncated and self.last not in (b"", b"\n"):
+            _write_all(self.target, b"\n")
 
 
 def _write_all(fd: int, data: bytes) -> None:
