@@ -261,3 +261,39 @@ def test_open_store_follows_settings(tmp_path) -> None:
     s3 = open_store(Settings(data_dir=tmp_path, s3_endpoint_url="http://127.0.0.1:9", s3_access_key_id="k"))
     assert isinstance(s3, S3ObjectStore)
     assert s3.client.meta.endpoint_url == "http://127.0.0.1:9"
+
+
+def test_put_file_streams_a_path_or_a_file_object(store_and_bucket, tmp_path) -> None:
+    store, b = store_and_bucket
+    big = tmp_path / "big.bin"
+    payload = random.Random(7).randbytes(9 * 1024 * 1024 + 17)  # past the S3 multipart threshold (8 MB)
+    big.write_bytes(payload)
+    store.put_file(f"s3://{b}/files/from-path", big)
+    assert store.get_bytes(f"s3://{b}/files/from-path") == payload
+    with open(big, "rb") as source:
+        store.put_file(f"s3://{b}/files/from-object", source)
+    assert store.get_bytes(f"s3://{b}/files/from-object") == payload
+    (tmp_path / "empty").write_bytes(b"")
+    store.put_file(f"s3://{b}/files/empty", tmp_path / "empty")
+    assert store.get_bytes(f"s3://{b}/files/empty") == b""
+
+
+def test_upload_dir_skips_links_and_special_files(store_and_bucket, tmp_path) -> None:
+    import os
+
+    store, b = store_and_bucket
+    outside = tmp_path / "outside"
+    (outside / "dir").mkdir(parents=True)
+    (outside / "secret").write_text("host file")
+    (outside / "dir" / "inner").write_text("host folder")
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "sub" / "real.txt").write_text("kept")
+    (src / "link").symlink_to(outside / "secret")
+    (src / "folder-link").symlink_to(outside / "dir")
+    os.mkfifo(src / "pipe")
+    (src / "hard").hardlink_to(outside / "secret")
+    skipped: list[tuple[str, str]] = []
+    assert upload_dir(store, src, f"s3://{b}/safe", skipped=skipped) == [f"s3://{b}/safe/sub/real.txt"]
+    assert sorted(skipped) == [("folder-link", "symlink"), ("hard", "hard link"), ("link", "symlink"),
+                               ("pipe", "fifo")]
