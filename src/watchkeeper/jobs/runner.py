@@ -300,7 +300,7 @@ class JobRunner:
             raw = files.read(MESSAGE_FILE, MESSAGE_LIMIT)
             message = raw.decode("utf-8", errors="replace").strip() if raw is not None else None
             if ended != 0:
-                detail = message or f"the job exited with code {ended}"
+                detail = (message or f"the job exited with code {ended}").rstrip(".")
                 # The analyzer names input faults ClientError itself; anything else is the algorithm's.
                 kind = "" if detail.startswith("ClientError:") else "AlgorithmError: "
                 return Outcome(FAILED, failure_reason=f"{kind}{detail}. {where}")
