@@ -30,8 +30,9 @@ from typing import Any
 
 import orjson
 
+from watchkeeper.capture.hours import hour_object_uri
 from watchkeeper.capture.records import CSV, JSON
-from watchkeeper.capture.writer import DEFAULT_MAX_OBJECT_BYTES, hour_object_uri
+from watchkeeper.capture.writer import DEFAULT_MAX_OBJECT_BYTES
 from watchkeeper.clock import Clock, SystemClock
 from watchkeeper.storage.base import ObjectStore, parse_s3_uri
 

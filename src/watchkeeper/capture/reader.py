@@ -19,12 +19,14 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-import orjson
 import polars as pl
 
 from watchkeeper.analysis.columns import Tabular, read_lines, read_ndjson
+from watchkeeper.capture.payloads import BAD_BASE64, NESTED_JSON, side_text
+from watchkeeper.capture.window import NO_TIME, parse_time, select_frame
+
+__all__ = ["BAD_BASE64", "NESTED_JSON", "NO_TIME", "CaptureReader", "CaptureStats", "parse_time", "select_window"]
 
 ENDPOINT_INPUT = "endpointInput"
 ENDPOINT_OUTPUT = "endpointOutput"
@@ -49,10 +51,7 @@ ANALYSIS_SCHEMA = {
 # Reasons a record is not analysed (or, for WRONG_WIDTH, analysed but malformed), as reported.
 UNPARSEABLE = "line is not a JSON capture record"
 NO_DATA = "record has no captured data"
-BAD_BASE64 = "BASE64 payload does not decode to UTF-8 text"
-NESTED_JSON = "JSON payload is not flat (use a record preprocessor)"
 MULTI_LINE = "payload holds more than one line (use a record preprocessor)"
-NO_TIME = "record has no valid inferenceTime"
 WRONG_WIDTH = "record has an unexpected number of columns"
 
 
@@ -72,16 +71,6 @@ class CaptureStats:
             self.bad[reason] += n
 
 
-def parse_time(value: str | datetime | None) -> datetime | None:
-    """ISO-8601 (`2022-03-24T00:23:04Z`) to an aware UTC datetime."""
-    if value is None or isinstance(value, datetime):
-        return value
-    parsed = pl.Series([value]).str.to_datetime(strict=False, time_unit="us", time_zone="UTC").item()
-    if parsed is None:
-        raise ValueError(f"not an ISO-8601 time: {value!r}")
-    return parsed
-
-
 def parse_envelopes(data: bytes, stats: CaptureStats, schema: dict = CAPTURE_SCHEMA) -> pl.DataFrame:
     """The capture lines of one file as a frame with `schema`; unparseable lines are counted."""
     batch = read_ndjson(data, schema)
@@ -92,101 +81,13 @@ def parse_envelopes(data: bytes, stats: CaptureStats, schema: dict = CAPTURE_SCH
 
 def select_window(frame: pl.DataFrame, start: datetime | None, end: datetime | None,
                   stats: CaptureStats) -> pl.DataFrame:
-    """Drop shadow-variant records and, with a window, records outside [start, end)."""
-    source = pl.col("eventMetadata").struct.field("invocationSource")
-    shadow = frame.select((source == "ShadowExperiment").fill_null(False).sum()).item()
-    if shadow:
-        stats.shadow += shadow
-        frame = frame.filter((source != "ShadowExperiment").fill_null(True))
-    if start is None and end is None:
-        return frame
-    times = frame.select(
-        pl.col("eventMetadata").struct.field("inferenceTime")
-        .str.to_datetime(strict=False, time_unit="us", time_zone="UTC")
-    ).to_series()
-    missing = times.null_count()
-    stats.count(NO_TIME, missing)
-    inside = times.is_not_null()
-    if start is not None:
-        inside &= times >= start
-    if end is not None:
-        inside &= times < end
-    stats.out_of_window += int(len(times) - missing - inside.sum())
-    return frame.filter(inside)
-
-
-def _side_text(frame: pl.DataFrame, side: str, stats: CaptureStats) -> tuple[pl.Series, pl.Series]:
-    """One side's payloads as comma-separated text (null where the record lacks that side), and which
-    records' payload of this side could not be decoded (those are counted here)."""
-    sides = frame.get_column("captureData").struct.field(side).struct.unnest()
-    data = sides.get_column("data")
-    encoding = sides.get_column("encoding").str.to_uppercase()
-    content_type = sides.get_column("observedContentType").fill_null("").str.to_lowercase()
-    present = data.is_not_null()
-    is_base64 = (encoding == "BASE64").fill_null(False) & present
-    if is_base64.any():
-        data = data.scatter(is_base64.arg_true(), _decode_base64(data.filter(is_base64)))
-        stats.count(BAD_BASE64, int((is_base64 & data.is_null()).sum()))
-    is_json = ((encoding == "JSON").fill_null(False) | (is_base64 & content_type.str.contains("json"))) \
-        & data.is_not_null()
-    if is_json.any():
-        decoded = _flat_json(data.filter(is_json))
-        stats.count(NESTED_JSON, decoded.null_count())
-        data = data.scatter(is_json.arg_true(), decoded)
-    return data.str.strip_chars_end("\r\n"), present & data.is_null()
-
-
-def _decode_base64(data: pl.Series) -> pl.Series:
-    binary = data.str.decode("base64", strict=False)
-    try:
-        return binary.cast(pl.String)
-    except pl.exceptions.ComputeError:  # invalid UTF-8 somewhere: find it value by value
-        out = []
-        for value in binary.to_list():
-            try:
-                out.append(value.decode("utf-8") if value is not None else None)
-            except UnicodeDecodeError:
-                out.append(None)
-        return pl.Series(out, dtype=pl.String)
-
-
-def _flat_json(texts: pl.Series) -> pl.Series:
-    """JSON payloads to comma-separated values; nested ones become null (and are counted)."""
-    try:
-        decoded = texts.str.json_decode(infer_schema_length=None)
-        dtype = decoded.dtype
-        if isinstance(dtype, pl.Struct) and not any(f.dtype.is_nested() for f in dtype.fields):
-            frame = decoded.struct.unnest()
-            fields = [pl.col(c).cast(pl.String).fill_null("") for c in frame.columns]  # null: empty field
-            return frame.select(pl.concat_str(fields, separator=",")).to_series()
-        if isinstance(dtype, pl.List) and not dtype.inner.is_nested():
-            return decoded.list.eval(pl.element().cast(pl.String)).list.join(",")
-        if not dtype.is_nested():
-            return decoded.cast(pl.String)
-    except Exception:  # mixed shapes: decide value by value below
-        pass
-    return pl.Series([_flat_json_value(text) for text in texts.to_list()], dtype=pl.String)
-
-
-def _flat_json_value(text: str | None) -> str | None:
-    if text is None:
-        return None
-    try:
-        value: Any = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return None
-    items = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else [value]
-    if any(isinstance(item, (dict, list)) for item in items):
-        return None
-    return ",".join(_json_scalar(item) for item in items)
-
-
-def _json_scalar(item: Any) -> str:
-    if item is None:
-        return ""
-    if item is True or item is False:
-        return "true" if item else "false"
-    return str(item)
+    """The window rule (`capture/window.py`): shadow traffic skipped, and with a window only records whose
+    inferenceTime lies in [start, end); what was left out is counted in `stats`."""
+    frame, counts = select_frame(frame, start, end)
+    stats.shadow += counts.shadow
+    stats.out_of_window += counts.outside
+    stats.count(NO_TIME, counts.no_time)
+    return frame
 
 
 def record_lines(frame: pl.DataFrame, indices: Sequence[str], output_first: bool,
@@ -197,7 +98,8 @@ def record_lines(frame: pl.DataFrame, indices: Sequence[str], output_first: bool
     texts, failed = {}, pl.repeat(False, frame.height, eager=True)
     for side in order:
         if side in indices:
-            texts[side], side_failed = _side_text(frame, side, stats)
+            sides = frame.get_column("captureData").struct.field(side).struct.unnest()
+            texts[side], side_failed = side_text(sides, stats.count)
             failed = failed | side_failed
     if not texts:
         raise ValueError(f"captureIndexNames selects no capture side: {list(indices)}")
