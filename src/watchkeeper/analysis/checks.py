@@ -8,9 +8,9 @@ plain statistics/constraints documents (Watchkeeper's or AWS's own); nothing her
 
 Order of the entries: for each feature of the constraints, in their order, a missing_column_check when
 the window lacks the column, otherwise its data_type_check, completeness_check,
-categorical_values_check and baseline_drift_check; then one extra_column_check per column the
-constraints do not know, in the window's column order. How each check decides, and which texts are
-AWS's own and which are ours, is in `docs/analysis-checks.md`.
+categorical_values_check and baseline_drift_check (none when its data_type_check failed); then one
+extra_column_check per column the constraints do not know, in the window's column order. How each
+check decides, and which texts are AWS's own and which are ours, is in `docs/analysis-checks.md`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 from watchkeeper.analysis import distance
 from watchkeeper.analysis.aws_json import java_double
-from watchkeeper.analysis.suggest import DEFAULT_MONITORING_CONFIG
+from watchkeeper.analysis.check_config import disabled, feature_config, global_config
 from watchkeeper.analysis.types import BOOLEAN_PATTERN, FRACTIONAL_PATTERN, INTEGRAL_PATTERN, NUMERIC_TYPES
 
 DATA_TYPE_CHECK = "data_type_check"
@@ -54,8 +54,8 @@ def find_violations(
     "String": n, "Boolean": n, "Unknown": n}`, or a `types.TypeCounts`); when absent the type ratio is
     read from the statistics document (see `type_match_ratio`).
     """
-    global_config = _global_config(constraints)
-    if _disabled(global_config["evaluate_constraints"]):
+    shared = global_config(constraints)
+    if disabled(shared["evaluate_constraints"]):
         return []
     current = _by_name(current_statistics)
     baseline = _by_name(baseline_statistics) if baseline_statistics else {}
@@ -65,8 +65,8 @@ def find_violations(
 
     for constraint in constrained:
         name = constraint["name"]
-        config = _feature_config(global_config, constraint)
-        if _disabled(config["evaluate_constraints"]):
+        config = feature_config(shared, constraint)
+        if disabled(config["evaluate_constraints"]):
             continue
         observed = current.get(name)
         if observed is None:
@@ -81,11 +81,16 @@ def find_violations(
             )
             continue
         counts = type_counts.get(name) if type_counts else None
+        type_failed = False
         for check in (_data_type, _completeness, _categorical_values):
             found = check(name, constraint, observed, config, counts)
             if found:
                 violations.append(found)
-        if name in baseline and not _disabled(config["perform_comparison"]):
+                type_failed = type_failed or found["constraint_check_type"] == DATA_TYPE_CHECK
+        # No drift verdict for a column that failed its type check: the window no longer holds the kind
+        # of values the baseline's distribution describes (docs/analysis-checks.md, "Drift for a column
+        # whose type check failed"). drift_distances still measures it for the metrics.
+        if name in baseline and not type_failed and not disabled(config["perform_comparison"]):
             found = _baseline_drift(name, constraint, baseline[name], observed, config)
             if found:
                 violations.append(found)
@@ -115,75 +120,18 @@ def drift_distances(
     `perform_comparison`; ChiSquared features report their p-value. Features without comparable
     distributions are left out.
     """
-    global_config = _global_config(constraints)
+    shared = global_config(constraints)
     current = _by_name(current_statistics)
     baseline = _by_name(baseline_statistics)
     result: dict[str, float] = {}
     for constraint in constraints.get("features") or []:
         name = constraint["name"]
-        config = _feature_config(global_config, constraint)
-        if name in current and name in baseline and not _disabled(config["perform_comparison"]):
+        config = feature_config(shared, constraint)
+        if name in current and name in baseline and not disabled(config["perform_comparison"]):
             measured = _drift(constraint, baseline[name], current[name], config)
             if measured is not None and not math.isnan(measured[0]):
                 result[name] = measured[0]
     return result
-
-
-# ------------------------------------------------------------------------------------------ configuration
-
-
-def _global_config(constraints: Mapping[str, Any]) -> dict[str, Any]:
-    """`monitoring_config` flattened over the container defaults (AWS's 2022 files lack categorical_*)."""
-    flat = _flatten(DEFAULT_MONITORING_CONFIG)
-    flat.update(_flatten(constraints.get("monitoring_config") or {}))
-    _validate(flat, "monitoring_config")
-    return flat
-
-
-def _feature_config(global_config: Mapping[str, Any], constraint: Mapping[str, Any]) -> dict[str, Any]:
-    """The global config with the feature's overrides applied.
-
-    Accepted spellings (spec §6.1): `monitoringConfigOverrides` (docs), `monitoring_config_overrides`,
-    and the SDK's `string_constraints.monitoring_config_overrides` (`Constraints.set_monitoring`). Keys
-    are those of `monitoring_config`, flat or under `distribution_constraints`.
-    """
-    overrides = [
-        constraint.get("monitoringConfigOverrides"),
-        constraint.get("monitoring_config_overrides"),
-        (constraint.get("string_constraints") or {}).get("monitoring_config_overrides"),
-    ]
-    if not any(overrides):
-        return dict(global_config)
-    config = dict(global_config)
-    for override in overrides:
-        if override:
-            config.update(_flatten(override))
-    _validate(config, f"feature {constraint['name']!r} monitoring config overrides")
-    return config
-
-
-def _flatten(config: Mapping[str, Any]) -> dict[str, Any]:
-    flat = {key: value for key, value in config.items() if key != "distribution_constraints"}
-    flat.update(config.get("distribution_constraints") or {})
-    return flat
-
-
-def _validate(config: Mapping[str, Any], where: str) -> None:
-    method = config["comparison_method"]
-    if method not in ("Simple", "Robust"):
-        raise ValueError(
-            f"constraints.json {where}: comparison_method must be Simple or Robust, not {method!r}"
-        )
-    drift_method = config["categorical_drift_method"]
-    if drift_method not in ("LInfinity", "ChiSquared"):
-        raise ValueError(
-            f"constraints.json {where}: categorical_drift_method must be LInfinity or ChiSquared, "
-            f"not {drift_method!r}"
-        )
-
-
-def _disabled(flag: Any) -> bool:
-    return str(flag).strip().lower() == "disabled"
 
 
 # ------------------------------------------------------------------------------------------ statistics
