@@ -68,7 +68,8 @@ def _peak_rss_mb() -> float:
 
 
 def _job(kind: str, source: str, out: str, baseline: str | None, queue) -> None:
-    from watchkeeper.jobs.builtin import JobLog, analyze, suggest_baseline
+    from watchkeeper.jobs.analyzers.data_quality import analyze, suggest_baseline
+    from watchkeeper.jobs.toolkit.job_log import JobLog
 
     log = JobLog(io.StringIO())
     start = time.perf_counter()

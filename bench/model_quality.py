@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from watchkeeper.jobs.builtin import JobLog
-from watchkeeper.jobs.model_quality import model_quality_job
+from watchkeeper.jobs.analyzers.model_quality import model_quality_job
+from watchkeeper.jobs.toolkit.job_log import JobLog
 
 
 def make_csv(path: Path, rows: int) -> None:

@@ -15,8 +15,12 @@ import pytest
 
 from tests.analysis.artifacts import ARTIFACTS, TRAINING_CSV, aws_statistics
 from watchkeeper.analysis import aws_json
-from watchkeeper.jobs import builtin
-from watchkeeper.jobs.builtin import JobFailed, JobLog, analyze, run_environment, suggest_baseline
+from watchkeeper.jobs.analyzers.data_quality import analyze, suggest_baseline
+from watchkeeper.jobs.analyzers.registry import run_environment
+from watchkeeper.jobs.toolkit.formats import DatasetFormat
+from watchkeeper.jobs.toolkit.job_log import JobLog
+from watchkeeper.jobs.toolkit.scripts import POSTPROCESSOR_MISSING, PREPROCESSOR_FAILURE
+from watchkeeper.jobs.toolkit.summary import BAD_JSON, WRONG_WIDTH, JobFailed
 
 CSV_HEADER = {"csv": {"header": True, "output_columns_position": "START"}}
 
@@ -114,12 +118,12 @@ def test_bad_rows_are_counted_and_reported(tmp_path):
     (tmp_path / "d.csv").write_text("a,b\n1,2\n3\n4,5,6\n7,8\n")
     summary = suggest_baseline(tmp_path / "d.csv", tmp_path / "out", CSV_HEADER)
     assert summary.item_count == 4
-    assert summary.bad_records == {builtin.WRONG_WIDTH: 2}
+    assert summary.bad_records == {WRONG_WIDTH: 2}
     assert "2 bad records" in summary.describe()
     (tmp_path / "d.jsonl").write_text('{"a": 1}\n{broken\n{"a": 2}\n')
     log = io.StringIO()
     summary = suggest_baseline(tmp_path / "d.jsonl", tmp_path / "out2", {"json": {"lines": True}}, log=JobLog(log))
-    assert summary.item_count == 2 and summary.bad_records == {builtin.BAD_JSON: 1}
+    assert summary.item_count == 2 and summary.bad_records == {BAD_JSON: 1}
     assert "Bad records: 1 x line is not a JSON object" in log.getvalue()
 
 
@@ -274,7 +278,7 @@ def test_failing_preprocessor_fails_the_job_naming_script_and_line(tmp_path, bas
                 baseline_constraints=baseline / "constraints.json", record_preprocessor_script=pre,
                 log=JobLog(log))
     reason = str(failure.value)
-    assert reason.startswith(builtin.PREPROCESSOR_FAILURE)
+    assert reason.startswith(PREPROCESSOR_FAILURE)
     assert "ZeroDivisionError" in reason and "my_pre.py, line 3" in reason
     assert "Traceback" in log.getvalue()
 
@@ -318,7 +322,7 @@ def test_postprocessor_runs_after_outputs_with_the_environment(tmp_path):
 def test_postprocessor_failures(tmp_path):
     (tmp_path / "d.csv").write_text("a\n1\n")
     missing = script(tmp_path, "missing.py", "def other():\n    pass\n")
-    with pytest.raises(JobFailed, match=re.escape(builtin.POSTPROCESSOR_MISSING)):
+    with pytest.raises(JobFailed, match=re.escape(POSTPROCESSOR_MISSING)):
         suggest_baseline(tmp_path / "d.csv", tmp_path / "out", CSV_HEADER, post_analytics_processor_script=missing)
     raising = script(tmp_path, "raising.py", "def postprocess_handler():\n    raise RuntimeError('boom')\n")
     with pytest.raises(JobFailed, match=r"post-analytics processor script.*RuntimeError: boom \(raising.py, line 2\)"):
@@ -398,10 +402,10 @@ def test_environment_failures_write_the_message(tmp_path):
     ('{"sagemakerCaptureJson": {}}', "capture", False, True),
 ])
 def test_dataset_format_spellings(value, kind, header, lines):
-    fmt = builtin.DatasetFormat.parse(value)
+    fmt = DatasetFormat.parse(value)
     assert (fmt.kind, fmt.header, fmt.lines) == (kind, header, lines)
 
 
 def test_unsupported_dataset_format():
     with pytest.raises(JobFailed, match="Unsupported dataset_format"):
-        builtin.DatasetFormat.parse('{"avro": {}}')
+        DatasetFormat.parse('{"avro": {}}')

@@ -9,15 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.jobs.test_builtin import CSV_HEADER, capture_line, write_capture
-from watchkeeper.jobs.builtin import (
-    MAX_MESSAGE,
-    JobFailed,
-    analyze,
-    run_environment,
-    suggest_baseline,
-    with_bad_records,
-)
-from watchkeeper.jobs.model_quality import model_quality_job
+from watchkeeper.jobs.analyzers.data_quality import analyze, suggest_baseline
+from watchkeeper.jobs.analyzers.model_quality import model_quality_job
+from watchkeeper.jobs.analyzers.registry import run_environment
+from watchkeeper.jobs.toolkit.summary import MAX_MESSAGE, JobFailed, with_bad_records
 
 
 @pytest.fixture
@@ -164,7 +159,7 @@ def test_model_quality_counts_and_bad_baseline(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("value", ["{not json", "[1]", '{"csv": 3}'])
 def test_a_bad_dataset_format_names_the_variable(value: str) -> None:
-    from watchkeeper.jobs.builtin import DatasetFormat, JobFailed
+    from watchkeeper.jobs.toolkit.formats import DatasetFormat
 
     with pytest.raises(JobFailed, match=r"^ClientError: dataset_format "):
         DatasetFormat.parse(value)

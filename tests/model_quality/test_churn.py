@@ -19,7 +19,7 @@ from tests.model_quality.artifacts import (
 )
 from watchkeeper.analysis import model_quality as mq
 from watchkeeper.analysis.aws_json import java_double
-from watchkeeper.jobs.builtin import run_environment
+from watchkeeper.jobs.analyzers.registry import run_environment
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,9 @@ import polars as pl
 import pytest
 from sklearn import metrics as skm
 
-from watchkeeper.jobs.builtin import JobFailed, run_environment
-from watchkeeper.jobs.model_quality import model_quality_job
+from watchkeeper.jobs.analyzers.model_quality import model_quality_job
+from watchkeeper.jobs.analyzers.registry import run_environment
+from watchkeeper.jobs.toolkit.summary import JobFailed
 
 CSV_FORMAT = {"csv": {"header": True, "output_columns_position": "START"}}
 MERGE_FORMAT = '{"sagemakerMergeJson": {"captureIndexNames": ["endpointOutput"]}}'
@@ -168,7 +169,7 @@ def test_merged_json_output_by_path_window_and_bad_rows(tmp_path):
 
 def test_merge_job_output_is_read(tmp_path):
     """The lead's ground-truth merge writes what this job reads: capture + labels → merged → metrics."""
-    from watchkeeper.jobs.ground_truth_merge import merge
+    from watchkeeper.jobs.analyzers.ground_truth_merge import merge
 
     capture = tmp_path / "capture" / "ep" / "AllTraffic" / "2024" / "05" / "01" / "10"
     truth = tmp_path / "truth" / "2024" / "05" / "01" / "11"

@@ -13,7 +13,7 @@ from tests.jobs.test_builtin import capture_line
 from tests.monitoring.test_monitoring_flow import wait_for_job
 from tests.monitoring.test_processing_jobs import analyzer_job
 from tests.server_process import ServerProcess
-from watchkeeper.jobs.builtin import suggest_baseline
+from watchkeeper.jobs.analyzers.data_quality import suggest_baseline
 
 CAPTURE_FORMAT = '{"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}}'
 CONSTRAINTS = "/opt/ml/processing/baseline/constraints/constraints.json"

@@ -9,8 +9,8 @@ import pytest
 
 from tests.endpoint_helpers import capture_config
 from watchkeeper.capture.records import CaptureConfig, encode_record
-from watchkeeper.jobs.builtin import JobFailed
-from watchkeeper.jobs.ground_truth_merge import merge
+from watchkeeper.jobs.analyzers.ground_truth_merge import merge
+from watchkeeper.jobs.toolkit.summary import JobFailed
 
 CONFIG = CaptureConfig.from_data_capture_config(capture_config("s3://b/capture"))
 T0 = 1_620_342_000.0  # 2021-05-06T23:00:00Z

@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from watchkeeper.jobs.builtin import JobFailed, JobLog, JobSummary, input_size
+from watchkeeper.jobs.toolkit.inputs import input_size
+from watchkeeper.jobs.toolkit.job_log import JobLog
+from watchkeeper.jobs.toolkit.summary import JobFailed, JobSummary
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:

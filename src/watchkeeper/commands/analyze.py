@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 
 from watchkeeper.commands._analysis import add_common_arguments, dataset_format, run_job
-from watchkeeper.jobs.builtin import analyze
+from watchkeeper.jobs.analyzers.data_quality import analyze
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from watchkeeper.commands._analysis import add_common_arguments, dataset_format, run_job
-from watchkeeper.jobs.builtin import suggest_baseline
+from watchkeeper.jobs.analyzers.data_quality import suggest_baseline
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -61,7 +61,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _run_model_quality(args: argparse.Namespace, fmt: dict) -> int:
-    from watchkeeper.jobs.model_quality import model_quality_job
+    from watchkeeper.jobs.analyzers.model_quality import model_quality_job
 
     if not args.problem_type:
         print("watchkeeper baseline: --analysis-type model-quality needs --problem-type", file=sys.stderr)

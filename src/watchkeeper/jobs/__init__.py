@@ -1,1 +1,2 @@
-"""Processing jobs: the built-in analyzer (`builtin`); runners and executors come with the job runner."""
+"""Processing jobs: the built-in analyzers (`analyzers/`, on the shared `toolkit/`), the job runner, the worker
+process and the sandbox."""

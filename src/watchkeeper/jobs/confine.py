@@ -14,8 +14,7 @@ from collections.abc import Mapping
 from watchkeeper.jobs.contract import JobRoot
 
 VIEW = "/opt/ml"
-# Every Environment entry that jobs/builtin.py, jobs/model_quality.py, jobs/ground_truth_merge.py or
-# jobs/worker.py opens as a file or folder.
+# Every Environment entry that an analyzer of jobs/analyzers/ or jobs/worker.py opens as a file or folder.
 PATH_VARIABLES = (
     "dataset_source",
     "output_path",

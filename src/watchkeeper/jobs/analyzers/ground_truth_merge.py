@@ -10,14 +10,15 @@ sliced out of the raw lines and joined, never turned into Python objects.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from watchkeeper.jobs.builtin import JobFailed, JobLog
-
-NO_DATA = "Job inputs had no data"
+from watchkeeper.jobs.toolkit.inputs import ProgressFn, capture_lines, text_lines
+from watchkeeper.jobs.toolkit.job_log import JobLog
+from watchkeeper.jobs.toolkit.summary import NO_DATA_REASON, JobFailed
 
 
 @dataclass(frozen=True)
@@ -27,29 +28,6 @@ class MergeSummary:
     merged: int
     unreadable: int
     message: str
-
-
-def _lines(files: list[Path], **columns: str) -> pl.DataFrame:
-    frames = []
-    for path in files:
-        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
-        frame = pl.DataFrame({"line": [line for line in text if line.strip()]}, schema={"line": pl.String})
-        frames.append(frame.with_columns(*(pl.lit(v).alias(k) for k, v in columns.items())) if columns else frame)
-    return (
-        pl.concat(frames) if frames else pl.DataFrame(schema={"line": pl.String, **dict.fromkeys(columns, pl.String)})
-    )
-
-
-def _capture(source: Path) -> pl.DataFrame:
-    """Every capture line with the endpoint and variant of its folder (`<endpoint>/<variant>/yyyy/mm/dd/hh/`)."""
-    frames = []
-    for path in sorted(p for p in source.rglob("*") if p.is_file()):
-        parts = path.relative_to(source).parts
-        endpoint, variant = (parts[-7], parts[-6]) if len(parts) >= 7 else ("endpoint", "AllTraffic")
-        frames.append(_lines([path], endpoint=endpoint, variant=variant))
-    if not frames:
-        return pl.DataFrame(schema={"line": pl.String, "endpoint": pl.String, "variant": pl.String})
-    return pl.concat(frames)
 
 
 def merge(
@@ -63,7 +41,7 @@ def merge(
 ) -> MergeSummary:
     log = log or JobLog()
     line = pl.col("line").str
-    captured = _capture(Path(dataset_source)).with_columns(
+    captured = capture_lines(Path(dataset_source)).with_columns(
         key=pl.coalesce(
             line.json_path_match("$.eventMetadata.inferenceId"), line.json_path_match("$.eventMetadata.eventId")
         ),
@@ -94,7 +72,7 @@ def merge(
         captured = captured.filter(pl.col("time") < end_time)
 
     truth_files = sorted(p for p in Path(ground_truth_source).rglob("*") if p.is_file())
-    truth = _lines(truth_files).with_columns(
+    truth = text_lines(truth_files).with_columns(
         key=line.json_path_match("$.eventMetadata.eventId"), truth=line.json_path_match("$.groundTruthData")
     )
     truth_unreadable = truth.filter(pl.col("key").is_null() | pl.col("truth").is_null()).height
@@ -125,10 +103,11 @@ def merge(
         f"{merged.height} merged (join on inferenceId, else eventId); {unreadable} unreadable line(s) skipped"
     )
     if captured.height == 0:
-        raise JobFailed(f"{NO_DATA}: no captured inferences in the window")
+        raise JobFailed(f"{NO_DATA_REASON}: no captured inferences in the window")
     if merged.height == 0:
         raise JobFailed(
-            f"{NO_DATA}: none of the {captured.height} captured inferences of the window has a ground-truth label "
+            f"{NO_DATA_REASON}: none of the {captured.height} captured inferences of the window has a ground-truth "
+            "label "
             f"({truth.height} labels read; labels match a capture's inferenceId, else its eventId)"
         )
     output = Path(output_path)
@@ -143,3 +122,16 @@ def merge(
                                                         (truth_unreadable, "ground truth")) if n)
         message += f" {unreadable} {'line' if unreadable == 1 else 'lines'} could not be parsed ({where})."
     return MergeSummary(captured.height, truth.height, merged.height, unreadable, message)
+
+
+def run(environment: Mapping[str, str], *, log: JobLog, progress: ProgressFn | None = None) -> MergeSummary:
+    """The job from the container's Environment: `dataset_source` (capture), `ground_truth_source`,
+    `output_path` and the window's `start_time`/`end_time`."""
+    return merge(
+        environment["dataset_source"],
+        environment["ground_truth_source"],
+        environment["output_path"],
+        start_time=environment.get("start_time"),
+        end_time=environment.get("end_time"),
+        log=log,
+    )
