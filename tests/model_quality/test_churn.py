@@ -18,6 +18,8 @@ from tests.model_quality.artifacts import (
     execution_violations,
 )
 from watchkeeper.analysis import model_quality as mq
+from watchkeeper.analysis import model_quality_metrics as mqm
+from watchkeeper.analysis import model_quality_states as mqs
 from watchkeeper.analysis.aws_json import java_double
 from watchkeeper.jobs.analyzers.registry import run_environment
 
@@ -131,7 +133,7 @@ def test_execution_metric_values_are_aws(run):
     """The execution's confusion counts (recovered from AWS's printed rates) give every violated metric's value
     to the last digit."""
     tp, fn, fp, tn = execution_counts(run)
-    state = mq.ModelQualityState(mq.BINARY, positive_label="1")
+    state = mqm.ModelQualityState(mqs.BINARY, positive_label="1")
     actual = np.repeat(["1", "1", "0", "0"], [tp, fn, fp, tn])
     predicted = np.repeat(["1", "0", "1", "0"], [tp, fn, fp, tn])
     state.update(actual, predicted)
@@ -148,7 +150,7 @@ def test_execution_violations_are_aws_run_b(baseline):
     texts, given AWS's values for what cannot be recomputed (AUC needs the scores, the std is random)."""
     _, _, constraints, _ = baseline
     tp, fn, fp, tn = execution_counts(RUN_B)
-    state = mq.ModelQualityState(mq.BINARY, positive_label="1")
+    state = mqm.ModelQualityState(mqs.BINARY, positive_label="1")
     state.update(np.repeat(["1", "1", "0", "0"], [tp, fn, fp, tn]), np.repeat(["1", "0", "1", "0"], [tp, fn, fp, tn]))
     statistics = state.to_document()
     metrics = statistics["binary_classification_metrics"]

@@ -12,6 +12,8 @@ from sklearn import metrics as skm
 from sklearn.dummy import DummyClassifier
 
 from watchkeeper.analysis import model_quality as mq
+from watchkeeper.analysis import model_quality_metrics as mqm
+from watchkeeper.analysis import model_quality_states as mqs
 
 SEEDS = [0, 1, 2, 3]
 
@@ -26,8 +28,8 @@ def binary_data(seed: int, n: int = 500) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 def binary_state(actual: np.ndarray, predicted: np.ndarray, scores: np.ndarray | None,
-                 chunks: int = 1, seed: int = 0) -> mq.ModelQualityState:
-    state = mq.ModelQualityState(mq.BINARY, positive_label="1", seed=seed)
+                 chunks: int = 1, seed: int = 0) -> mqm.ModelQualityState:
+    state = mqm.ModelQualityState(mqs.BINARY, positive_label="1", seed=seed)
     for part in np.array_split(np.arange(len(actual)), chunks):
         state.update(actual[part].astype(str), predicted[part].astype(str),
                      None if scores is None else scores[part])
@@ -109,7 +111,7 @@ def test_binary_with_other_labels_and_positive_label():
     rng = np.random.default_rng(7)
     actual = rng.choice(["cat", "dog"], 300)
     predicted = np.where(rng.random(300) < 0.8, actual, rng.choice(["cat", "dog"], 300))
-    state = mq.ModelQualityState(mq.BINARY, positive_label="dog")
+    state = mqm.ModelQualityState(mqs.BINARY, positive_label="dog")
     state.update(actual, predicted)
     m = state.metrics()
     assert m["recall"] == pytest.approx(skm.recall_score(actual, predicted, pos_label="dog"))
@@ -123,7 +125,7 @@ def test_multiclass_metrics_match_sklearn(seed):
     classes = rng.integers(3, 7)
     actual = rng.choice(classes, 600, p=rng.dirichlet(np.ones(classes)))
     predicted = np.where(rng.random(600) < 0.6, actual, rng.integers(0, classes + 1, 600))  # one unseen class
-    state = mq.ModelQualityState(mq.MULTICLASS)
+    state = mqm.ModelQualityState(mqs.MULTICLASS)
     state.update(actual.astype(str), predicted.astype(str))
     m = state.metrics()
     labels = sorted(set(actual) | set(predicted))
@@ -152,7 +154,7 @@ def test_regression_metrics_match_sklearn(seed):
     rng = np.random.default_rng(seed)
     actual = rng.normal(10, 3, 1000)
     predicted = actual + rng.normal(0.5, 2, 1000)
-    state = mq.ModelQualityState(mq.REGRESSION)
+    state = mqm.ModelQualityState(mqs.REGRESSION)
     for part in np.array_split(np.arange(1000), 7):
         state.update(actual[part], predicted[part])
     m = state.metrics()
@@ -164,30 +166,30 @@ def test_regression_metrics_match_sklearn(seed):
 
 def test_r2_of_constant_labels_is_sklearns():
     for predicted in ([2.0, 2.0, 2.0], [2.0, 3.0, 2.0]):
-        state = mq.ModelQualityState(mq.REGRESSION)
+        state = mqm.ModelQualityState(mqs.REGRESSION)
         state.update(np.array([2.0, 2.0, 2.0]), np.array(predicted))
         assert state.metrics()["r2"] == skm.r2_score([2.0, 2.0, 2.0], predicted)
 
 
-@pytest.mark.parametrize("problem_type", mq.PROBLEM_TYPES)
+@pytest.mark.parametrize("problem_type", mqs.PROBLEM_TYPES)
 def test_merged_states_equal_one_pass(problem_type):
     """Partitions folded separately and merged give the metrics of one pass over all rows, and the merged
     Bernoulli samples hold about 80% of the rows each."""
     rng = np.random.default_rng(11)
     n = 3000
-    if problem_type == mq.REGRESSION:
+    if problem_type == mqs.REGRESSION:
         actual = rng.normal(size=n)
         predicted, scores = actual + rng.normal(size=n), None
     else:
-        actual = rng.integers(0, 2 if problem_type == mq.BINARY else 4, n).astype(str)
+        actual = rng.integers(0, 2 if problem_type == mqs.BINARY else 4, n).astype(str)
         predicted = np.where(rng.random(n) < 0.7, actual, "1")
-        scores = np.round(rng.random(n), 3) if problem_type == mq.BINARY else None
-    positive = "1" if problem_type == mq.BINARY else None
-    whole = mq.ModelQualityState(problem_type, positive_label=positive)
+        scores = np.round(rng.random(n), 3) if problem_type == mqs.BINARY else None
+    positive = "1" if problem_type == mqs.BINARY else None
+    whole = mqm.ModelQualityState(problem_type, positive_label=positive)
     whole.update(actual, predicted, scores)
     parts = []
     for k, index in enumerate(np.array_split(rng.permutation(n), 5)):
-        part = mq.ModelQualityState(problem_type, positive_label=positive, seed=k)
+        part = mqm.ModelQualityState(problem_type, positive_label=positive, seed=k)
         part.update(actual[index], predicted[index], None if scores is None else scores[index])
         parts.append(part)
     merged = parts[0]
@@ -201,12 +203,12 @@ def test_merged_states_equal_one_pass(problem_type):
         else:
             assert ours[name] == value, name
     for sample in merged.samples:
-        count = sample.regression.count if problem_type == mq.REGRESSION else sample.confusion.total
+        count = sample.regression.count if problem_type == mqs.REGRESSION else sample.confusion.total
         assert abs(count - 0.8 * n) < 5 * math.sqrt(n * 0.8 * 0.2)  # five standard deviations of Binomial(n, .8)
 
 
 def test_confusion_merge_with_disjoint_labels():
-    a, b = mq.ConfusionState(), mq.ConfusionState()
+    a, b = mqs.ConfusionState(), mqs.ConfusionState()
     a.update(np.array(["x", "y"]), np.array(["x", "x"]))
     b.update(np.array(["z", "y"]), np.array(["z", "y"]))
     merged = a.merge(b).to_document()
@@ -236,9 +238,9 @@ def test_standard_deviation_is_that_of_five_80_percent_samples():
 
 
 def test_canonical_labels():
-    out = mq.canonical_labels(pl.Series([" 1", "1.0", '"0"', "2.5", "yes", None, "1e3"])).to_list()
+    out = mqs.canonical_labels(pl.Series([" 1", "1.0", '"0"', "2.5", "yes", None, "1e3"])).to_list()
     assert out == ["1", "1", "0", "2.5", "yes", None, "1000"]
-    assert mq.label_order(["10", "9", "b", "a"]) == ["9", "10", "a", "b"]
+    assert mqs.label_order(["10", "9", "b", "a"]) == ["9", "10", "a", "b"]
 
 
 def test_violation_names_and_texts():
@@ -272,18 +274,18 @@ def test_violations_refuse_other_problem_types_and_operators():
             "mae": {"threshold": 0.0, "comparison_operator": "Above"}}})
 
 
-@pytest.mark.parametrize("problem_type", mq.PROBLEM_TYPES)
+@pytest.mark.parametrize("problem_type", mqs.PROBLEM_TYPES)
 def test_suggested_constraints_are_values_with_aws_operators(problem_type):
     rng = np.random.default_rng(4)
-    state = mq.ModelQualityState(problem_type, positive_label="1" if problem_type == mq.BINARY else None)
-    if problem_type == mq.REGRESSION:
+    state = mqm.ModelQualityState(problem_type, positive_label="1" if problem_type == mqs.BINARY else None)
+    if problem_type == mqs.REGRESSION:
         state.update(rng.normal(size=300), rng.normal(size=300))
     else:
         state.update(rng.integers(0, 3, 300).astype(str), rng.integers(0, 3, 300).astype(str))
     statistics = state.to_document()
     constraints = mq.suggest_constraints(statistics)
-    suggested = constraints[mq.CONSTRAINTS_KEY[problem_type]]
-    metrics = statistics[mq.METRICS_KEY[problem_type]]
+    suggested = constraints[mqs.CONSTRAINTS_KEY[problem_type]]
+    metrics = statistics[mqs.METRICS_KEY[problem_type]]
     assert [name for name, _ in mq.SUGGESTED[problem_type]] == list(suggested)
     for name, constraint in suggested.items():
         assert constraint["threshold"] == metrics[name]["value"]
@@ -309,7 +311,7 @@ def test_metric_lines():
 
 
 def test_long_curves_are_downsampled_and_auc_stays_exact(monkeypatch):
-    monkeypatch.setattr(mq, "MAX_CURVE_POINTS", 50)
+    monkeypatch.setattr(mqm, "MAX_CURVE_POINTS", 50)
     actual, predicted, _ = binary_data(8, n=2000)
     scores = np.random.default_rng(8).random(2000) * 0.5 + 0.5 * actual  # ~2000 distinct scores
     m = binary_state(actual, predicted, scores).metrics()

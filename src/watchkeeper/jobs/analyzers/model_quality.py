@@ -23,6 +23,8 @@ import numpy as np
 import polars as pl
 
 from watchkeeper.analysis import model_quality as mq
+from watchkeeper.analysis import model_quality_metrics as mqm
+from watchkeeper.analysis import model_quality_states as mqs
 from watchkeeper.analysis.report import completion_message
 from watchkeeper.capture.reader import parse_time
 from watchkeeper.jobs.toolkit.documents import read_json_document, shown_path
@@ -68,15 +70,15 @@ class _Folder:
         self.attrs = attrs
         self.reading = reading
         self.seed = seed
-        self.state: mq.ModelQualityState | None = None
-        if attrs.inference is None and (problem_type != mq.BINARY or attrs.probability is None):
-            needs = "inference_attribute" if problem_type != mq.BINARY else \
+        self.state: mqm.ModelQualityState | None = None
+        if attrs.inference is None and (problem_type != mqs.BINARY or attrs.probability is None):
+            needs = "inference_attribute" if problem_type != mqs.BINARY else \
                 "inference_attribute or probability_attribute"
             raise JobFailed(f"{needs} is required for {problem_type} (where the model's prediction is).")
 
     def add(self, columns: Columns) -> None:
         count = self.reading.stats.count
-        if self.problem_type == mq.REGRESSION:
+        if self.problem_type == mqs.REGRESSION:
             actual = _numbers(columns.actual)
             predicted = _numbers(columns.predicted)  # type: ignore[arg-type]
             ok_actual, ok_predicted = np.isfinite(actual), np.isfinite(predicted)
@@ -87,18 +89,18 @@ class _Folder:
             keep = ok_actual & ok_predicted
             self._state().update(actual[keep], predicted[keep])
             return
-        actual = mq.canonical_labels(columns.actual)
+        actual = mqs.canonical_labels(columns.actual)
         ok = (actual.is_not_null() & (actual != "")).to_numpy()
         count(NO_LABEL, int((~ok).sum()))
         scores = None
-        if columns.probability is not None and self.problem_type == mq.BINARY:
+        if columns.probability is not None and self.problem_type == mqs.BINARY:
             scores = _numbers(columns.probability)
             bad = ok & ~np.isfinite(scores)
             count(NO_PROBABILITY, int(bad.sum()))
             ok &= ~bad
         labels = actual.to_numpy()
         if columns.predicted is not None:
-            predicted = mq.canonical_labels(columns.predicted)
+            predicted = mqs.canonical_labels(columns.predicted)
             bad = ok & ~(predicted.is_not_null() & (predicted != "")).to_numpy()
             count(NO_PREDICTION, int(bad.sum()))
             ok &= ~bad
@@ -107,24 +109,24 @@ class _Folder:
         if columns.predicted is None:
             threshold = DEFAULT_THRESHOLD if self.attrs.threshold is None else self.attrs.threshold
             predictions = np.full(len(labels), "", dtype=object)
-            predictions[ok] = mq.threshold_predictions(scores[ok], threshold, state.positive_label or "1")
+            predictions[ok] = mqs.threshold_predictions(scores[ok], threshold, state.positive_label or "1")
         state.update(labels[ok].astype(str), predictions[ok].astype(str), None if scores is None else scores[ok])
 
-    def _state(self, labels: np.ndarray | None = None, predictions: np.ndarray | None = None) -> mq.ModelQualityState:
+    def _state(self, labels: np.ndarray | None = None, predictions: np.ndarray | None = None) -> mqm.ModelQualityState:
         if self.state is None:
             positive = None
-            if self.problem_type == mq.BINARY:
+            if self.problem_type == mqs.BINARY:
                 positive = self._positive_label(labels, predictions)
-            self.state = mq.ModelQualityState(self.problem_type, positive_label=positive, seed=self.seed)
+            self.state = mqm.ModelQualityState(self.problem_type, positive_label=positive, seed=self.seed)
         return self.state
 
     def _positive_label(self, labels: np.ndarray | None, predictions: np.ndarray | None) -> str:
         if self.attrs.positive_label is not None:
-            return mq.canonical_labels(pl.Series([self.attrs.positive_label])).item()
+            return mqs.canonical_labels(pl.Series([self.attrs.positive_label])).item()
         seen = set() if labels is None else set(np.unique(labels).tolist())
         if predictions is not None:
             seen |= set(np.unique(predictions.astype(str)).tolist())
-        positive = mq.default_positive_label(seen)
+        positive = mqs.default_positive_label(seen)
         if positive is None:
             raise JobFailed(f"positive_label is required for binary labels {sorted(seen)[:10]}: say which "
                             "label is the positive class.")
@@ -138,11 +140,11 @@ def _numbers(texts: pl.Series) -> np.ndarray:
 
 def compute_state(source: str | os.PathLike[str], fmt: DatasetFormat, problem_type: str, attrs: Attributes, *,
                   start_time: Any = None, end_time: Any = None, seed: int | None = 0, log: JobLog | None = None,
-                  progress: ProgressFn | None = None) -> tuple[mq.ModelQualityState, Reading]:
+                  progress: ProgressFn | None = None) -> tuple[mqm.ModelQualityState, Reading]:
     """Read the input and fold it into a state; raises JobFailed when no row can be evaluated."""
     log = log or JobLog()
-    if problem_type not in mq.PROBLEM_TYPES:
-        raise JobFailed(f"problem_type must be one of {', '.join(mq.PROBLEM_TYPES)}, got {problem_type!r}")
+    if problem_type not in mqs.PROBLEM_TYPES:
+        raise JobFailed(f"problem_type must be one of {', '.join(mqs.PROBLEM_TYPES)}, got {problem_type!r}")
     files = list_files(source)
     reading = Reading()
     folder = _Folder(problem_type, attrs, reading, seed)
