@@ -1,7 +1,8 @@
 """Shared by `watchkeeper run` and `watchkeeper backfill`: start an execution of a schedule and run it here.
 
-They work on the same store as the server (same --data-dir / WATCHKEEPER_DATABASE_URL). If a running server's
-runner takes the job first, we wait for its verdict instead.
+They work on the same store as the server (same --data-dir / WATCHKEEPER_DATABASE_URL). The plan runner moves
+the execution from job to job (services/plans.py); each job is run here unless a running server's runner takes
+it first, and then we wait for its verdict instead. Either way the answer is the execution's final status.
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ import dataclasses
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Row, select
 
 from watchkeeper.config import Settings
 from watchkeeper.jobs.runner import JobRunner
 from watchkeeper.scheduling.fire_times import Window
 from watchkeeper.services.container import Services
 from watchkeeper.services.context import RequestContext
-from watchkeeper.services.processing_jobs import TERMINAL
+from watchkeeper.services.plans import EXECUTION_TERMINAL
+from watchkeeper.store.tables import monitoring_executions
 
 
 def add_store_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,31 +47,41 @@ def open_services(args: argparse.Namespace) -> tuple[Services, RequestContext]:
 def run_execution(
     services: Services, ctx: RequestContext, schedule_name: str, scheduled_time: float, window: Window | None
 ) -> tuple[str, str]:
-    """(status, detail) of one execution of `schedule_name` at `scheduled_time`."""
+    """(status, detail) of one execution of `schedule_name` at `scheduled_time`, once its whole plan has run:
+    each job is run here unless a server's runner took it first (then its verdict is awaited)."""
     schedule = services.schedules.find_row(ctx, schedule_name)
-    job_name = services.starter.start(schedule, scheduled_time, window)
-    if job_name is None:
-        return (
-            "Skipped",
-            "an execution for this time already exists (or the schedule could not run; see ListMonitoringExecutions)",
-        )
-    runner = JobRunner(
-        services.processing_jobs,
-        services.store,
-        services.settings.jobs_dir,
-        lease_seconds=services.settings.job_lease_seconds,
-        settings=services.settings,
-    )
-    row = services.processing_jobs.claim_named(ctx, job_name, runner.owner, services.settings.job_lease_seconds)
-    if row is not None:
-        runner.run_claimed(row)
+    started = services.starter.start(schedule, scheduled_time, window)
+    if started is None:
+        return "Skipped", "an execution for this time already exists (see ListMonitoringExecutions)"
+    runner: JobRunner | None = None
+    lease = services.settings.job_lease_seconds
     while True:
-        job = services.processing_jobs.describe(ctx, job_name)
-        if job["ProcessingJobStatus"] in TERMINAL:
+        with services.db.read() as conn:
+            execution = conn.execute(
+                select(monitoring_executions).where(monitoring_executions.c.id == started.execution_id)
+            ).one()
+        if execution.status in EXECUTION_TERMINAL:
             break
-        time.sleep(0.5)
-    status = job["ProcessingJobStatus"]
-    if status == "Completed":
-        report = job["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
-        return (job.get("ExitMessage") or "Completed").split(":")[0], f"{job.get('ExitMessage', '')} Reports: {report}"
-    return status, job.get("FailureReason", "")
+        runner = runner or JobRunner(
+            services.processing_jobs,
+            services.store,
+            services.settings.jobs_dir,
+            lease_seconds=lease,
+            settings=services.settings,
+        )
+        row = services.processing_jobs.claim_named(ctx, execution.processing_job_name, runner.owner, lease)
+        if row is not None:
+            runner.run_claimed(row)
+        else:  # a server's runner has it: wait, failing it if that runner died (as the server would)
+            services.processing_jobs.fail_orphans()
+            services.processing_jobs.stop_unclaimed()
+            time.sleep(0.5)
+    return execution.status, _detail(services, ctx, execution)
+
+
+def _detail(services: Services, ctx: RequestContext, execution: Row[Any]) -> str:
+    if execution.status not in ("Completed", "CompletedWithViolations"):
+        return execution.failure_reason or ""
+    job = services.processing_jobs.describe(ctx, execution.processing_job_name)
+    report = job["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
+    return f"{job.get('ExitMessage', '')} Reports: {report}"

@@ -1,6 +1,8 @@
 """`watchkeeper run SCHEDULE [--start ISO --end ISO]`: start one execution of a schedule now and run it.
 
-Without --start/--end the window is the one the schedule would analyse if it fired now.
+Without --start/--end the window is the one the schedule would analyse if it fired now. Returns once every job
+of the execution's plan has ended, printing its final status, then its report location (Completed,
+CompletedWithViolations: exit 0) or failure reason (Failed, Stopped: exit 1).
 """
 
 from __future__ import annotations

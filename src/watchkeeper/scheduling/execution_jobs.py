@@ -1,7 +1,9 @@
 """What a monitoring execution runs: the processing-job request SageMaker builds for it (spec §2.6, §4.2).
 
 Pure: from the schedule's (normalised) job definition, the endpoint's capture location, the fire time and
-the window, build a CreateProcessingJob request.
+the window (one `ExecutionInputs`), each builder makes the CreateProcessingJob request of one job of an
+execution's plan (services/monitoring_types.py names, per type, which builders run in which order). A builder
+that cannot make its job from what the schedule gives raises `CannotPlan` with the execution's failure reason.
 """
 
 from __future__ import annotations
@@ -51,6 +53,52 @@ class CaptureSource:
     variants: tuple[str, ...]
 
 
+class CannotPlan(Exception):
+    """The execution cannot run as configured; the message is its FailureReason."""
+
+
+@dataclass(frozen=True)
+class ExecutionInputs:
+    """What every job request of one execution is built from."""
+
+    monitoring_type: str
+    definition: dict[str, Any]
+    schedule_name: str
+    scheduled_time: float
+    window: Window
+    capture: CaptureSource | None
+    suffix: str  # `<yyyymmddHHMM>-<24 hex>`, shared by the jobs of one execution
+
+    @classmethod
+    def of(
+        cls,
+        monitoring_type: str,
+        definition: dict[str, Any],
+        schedule_name: str,
+        scheduled_time: float,
+        window: Window,
+        capture: CaptureSource | None,
+    ) -> ExecutionInputs:
+        suffix = job_name("x", scheduled_time).split("-", 1)[1]
+        return cls(monitoring_type, definition, schedule_name, scheduled_time, window, capture, suffix)
+
+    @property
+    def ground_truth_uri(self) -> str | None:
+        return (self.definition["MonitoringInputs"][0].get("GroundTruthS3Input") or {}).get("S3Uri")
+
+    def needs_capture(self) -> CaptureSource:
+        if self.capture is None:
+            raise CannotPlan(
+                f"A {self.monitoring_type} schedule needs an endpoint input whose endpoint captures its traffic."
+            )
+        return self.capture
+
+    def needs_ground_truth(self) -> str:
+        if not self.ground_truth_uri:
+            raise CannotPlan(f"A {self.monitoring_type} schedule needs a GroundTruthS3Input.")
+        return self.ground_truth_uri
+
+
 def job_name(prefix: str, scheduled_time: float) -> str:
     stamp = datetime.fromtimestamp(scheduled_time, UTC).strftime("%Y%m%d%H%M")
     return f"{prefix}-{stamp}-{secrets.token_hex(12)}"
@@ -81,30 +129,27 @@ def _dataset_format(batch: dict[str, Any]) -> dict[str, Any]:
     return {"parquet": {}}
 
 
-def data_quality_request(
-    *,
-    definition: dict[str, Any],
-    schedule_name: str,
-    scheduled_time: float,
-    window: Window,
-    capture: CaptureSource | None,
-) -> dict[str, Any]:
+def data_quality_request(inputs: ExecutionInputs) -> dict[str, Any]:
+    """The one job of a data-quality execution: `model-monitoring-<stamp>-<hex>` analyses the window's capture
+    (or the batch transform's captured data) against the baseline."""
+    definition, schedule_name, scheduled_time = inputs.definition, inputs.schedule_name, inputs.scheduled_time
+    window = inputs.window
     monitoring_input = definition["MonitoringInputs"][0]
     app = definition["MonitoringAppSpecification"]
     output = definition["MonitoringOutputConfig"]["MonitoringOutputs"][0]["S3Output"]
-    inputs: list[dict[str, Any]] = []
+    job_inputs: list[dict[str, Any]] = []
     environment: dict[str, str] = {}
 
     if "EndpointInput" in monitoring_input:
-        assert capture is not None
+        capture = inputs.needs_capture()
         source = monitoring_input["EndpointInput"]
         local_root = source.get("LocalPath") or DEFAULT_ENDPOINT_LOCAL_PATH
         for variant in capture.variants:
             for hour in window.hours:
                 folder = f"{capture.endpoint}/{variant}/{hour_path(hour)}"
-                inputs.append(
+                job_inputs.append(
                     _s3_input(
-                        f"input_{len(inputs) + 1}",
+                        f"input_{len(job_inputs) + 1}",
                         join_uri(capture.destination, folder),
                         posixpath.join(local_root, folder),
                     )
@@ -115,7 +160,7 @@ def data_quality_request(
     else:
         source = monitoring_input["BatchTransformInput"]
         local_root = source["LocalPath"]
-        inputs.append(_s3_input("input_1", source["DataCapturedDestinationS3Uri"], local_root))
+        job_inputs.append(_s3_input("input_1", source["DataCapturedDestinationS3Uri"], local_root))
         environment["dataset_format"] = json.dumps(_dataset_format(source))
         report = join_uri(output["S3Uri"], schedule_name, hour_path(scheduled_time))
 
@@ -127,7 +172,7 @@ def data_quality_request(
         uri = (baseline.get(resource) or {}).get("S3Uri")
         if uri:
             input_name = "baseline" if key == "baseline_statistics" else "constraints"
-            inputs.append(_s3_input(input_name, uri, local))
+            job_inputs.append(_s3_input(input_name, uri, local))
             environment[key] = posixpath.join(local, posixpath.basename(uri.rstrip("/")))
     for key, member, local, input_name in (
         ("record_preprocessor_script", "RecordPreprocessorSourceUri", PREPROCESSOR_PATH, "pre_processor_script"),
@@ -140,7 +185,7 @@ def data_quality_request(
     ):
         uri = app.get(member)
         if uri:
-            inputs.append(_s3_input(input_name, uri, local))
+            job_inputs.append(_s3_input(input_name, uri, local))
             environment[key] = posixpath.join(local, posixpath.basename(uri.rstrip("/")))
 
     environment.update(
@@ -157,8 +202,8 @@ def data_quality_request(
     environment.update(definition.get("Environment") or {})
 
     request: dict[str, Any] = {
-        "ProcessingJobName": job_name("model-monitoring", scheduled_time),
-        "ProcessingInputs": inputs,
+        "ProcessingJobName": f"model-monitoring-{inputs.suffix}",
+        "ProcessingInputs": job_inputs,
         "ProcessingOutputConfig": {
             "Outputs": [
                 {
@@ -195,42 +240,34 @@ def _merge_image(analyzer_image: str) -> str:
     return f"{registry}/{MERGE_IMAGE}"
 
 
-def model_quality_requests(
-    *,
-    definition: dict[str, Any],
-    schedule_name: str,
-    scheduled_time: float,
-    window: Window,
-    capture: CaptureSource,
-    ground_truth_uri: str,
-    problem_type: str | None,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The two jobs of a model-quality execution (spec §2.5-2.6): `groundtruth-merge-<stamp>-<hex>` joins the
-    window's capture to its labels into `<output>/merge`, then `model-quality-monitoring-<stamp>-<hex>` analyses
-    the merged records. Labels are read from every ground-truth hour folder from the window's start up to the
-    fire time, since labels are filed by the hour they were collected, usually after the inference."""
-    source = definition["MonitoringInputs"][0]["EndpointInput"]
-    app = definition["MonitoringAppSpecification"]
-    output = definition["MonitoringOutputConfig"]["MonitoringOutputs"][0]["S3Output"]
-    suffix = job_name("x", scheduled_time).split("-", 1)[1]  # <stamp>-<24 hex>, shared by both jobs
-    resources = definition.get("MonitoringResources") or {}
-    stopping = definition.get("StoppingCondition") or {"MaxRuntimeInSeconds": 1800}
-    merged_root = join_uri(output["S3Uri"], "merge")
-    times = {"start_time": iso(window.start), "end_time": iso(window.end)}
-
-    capture_inputs = []
-    analysis_inputs = []
+def _hour_inputs(inputs: ExecutionInputs, capture: CaptureSource, root: str) -> list[dict[str, Any]]:
+    """`endpoint_input_<n>`: one per variant and window hour, from `<root>/<endpoint>/<variant>/yyyy/mm/dd/hh`."""
+    items: list[dict[str, Any]] = []
     for variant in capture.variants:
-        for hour in window.hours:
+        for hour in inputs.window.hours:
             folder = f"{capture.endpoint}/{variant}/{hour_path(hour)}"
-            local = posixpath.join(MERGE_INPUT_ROOT, folder)
-            capture_inputs.append(
-                _s3_input(f"endpoint_input_{len(capture_inputs) + 1}", join_uri(capture.destination, folder), local)
+            items.append(
+                _s3_input(
+                    f"endpoint_input_{len(items) + 1}", join_uri(root, folder), posixpath.join(MERGE_INPUT_ROOT, folder)
+                )
             )
-            analysis_inputs.append(
-                _s3_input(f"endpoint_input_{len(analysis_inputs) + 1}", join_uri(merged_root, folder), local)
-            )
-    truth_hours = Window(window.start, max(window.end, scheduled_time)).hours
+    return items
+
+
+def _merged_root(inputs: ExecutionInputs) -> str:
+    return join_uri(inputs.definition["MonitoringOutputConfig"]["MonitoringOutputs"][0]["S3Output"]["S3Uri"], "merge")
+
+
+def ground_truth_merge_request(inputs: ExecutionInputs) -> dict[str, Any]:
+    """The first job of a model-quality (and model-bias) execution (spec §2.5-2.6): `groundtruth-merge-<stamp>-<hex>`
+    joins the window's capture to its labels into `<output>/merge`. Labels are read from every ground-truth hour
+    folder from the window's start up to the fire time, since labels are filed by the hour they were collected,
+    usually after the inference."""
+    ground_truth_uri = inputs.needs_ground_truth()
+    capture = inputs.needs_capture()
+    definition, window = inputs.definition, inputs.window
+    app = definition["MonitoringAppSpecification"]
+    truth_hours = Window(window.start, max(window.end, inputs.scheduled_time)).hours
     truth_inputs = [
         _s3_input(
             f"groundtruth_input_{i}",
@@ -239,34 +276,48 @@ def model_quality_requests(
         )
         for i, hour in enumerate(truth_hours, start=1)
     ]
-    merge_request: dict[str, Any] = {
-        "ProcessingJobName": f"groundtruth-merge-{suffix}",
-        "ProcessingInputs": truth_inputs + capture_inputs,
+    return {
+        "ProcessingJobName": f"groundtruth-merge-{inputs.suffix}",
+        "ProcessingInputs": truth_inputs + _hour_inputs(inputs, capture, capture.destination),
         "ProcessingOutputConfig": {
             "Outputs": [
                 {
                     "OutputName": "result",
                     "AppManaged": False,
                     "S3Output": {
-                        "S3Uri": merged_root,
+                        "S3Uri": _merged_root(inputs),
                         "LocalPath": "/opt/ml/processing/output",
                         "S3UploadMode": "EndOfJob",
                     },
                 }
             ]
         },
-        "ProcessingResources": resources,
-        "StoppingCondition": stopping,
+        "ProcessingResources": definition.get("MonitoringResources") or {},
+        "StoppingCondition": definition.get("StoppingCondition") or {"MaxRuntimeInSeconds": 1800},
         "AppSpecification": {"ImageUri": _merge_image(app["ImageUri"])},
         "Environment": {
             "dataset_source": MERGE_INPUT_ROOT,
             "ground_truth_source": GROUND_TRUTH_ROOT,
             "output_path": "/opt/ml/processing/output",
-            **times,
+            "start_time": iso(window.start),
+            "end_time": iso(window.end),
         },
         "RoleArn": definition.get("RoleArn"),
     }
 
+
+def model_quality_request(inputs: ExecutionInputs) -> dict[str, Any]:
+    """The second job of a model-quality execution: `model-quality-monitoring-<stamp>-<hex>` analyses the records
+    the merge job wrote under `<output>/merge`."""
+    capture = inputs.needs_capture()
+    definition, window, schedule_name = inputs.definition, inputs.window, inputs.schedule_name
+    source = definition["MonitoringInputs"][0]["EndpointInput"]
+    app = definition["MonitoringAppSpecification"]
+    problem_type = app.get("ProblemType")
+    output = definition["MonitoringOutputConfig"]["MonitoringOutputs"][0]["S3Output"]
+    times = {"start_time": iso(window.start), "end_time": iso(window.end)}
+    analysis_inputs = _hour_inputs(inputs, capture, _merged_root(inputs))
+    scheduled_time = inputs.scheduled_time
     environment = {
         "analysis_type": "MODEL_QUALITY",
         "dataset_format": json.dumps(MERGED_FORMAT),
@@ -295,7 +346,7 @@ def model_quality_requests(
         )
     environment.update(definition.get("Environment") or {})
     analysis_request: dict[str, Any] = {
-        "ProcessingJobName": f"model-quality-monitoring-{suffix}",
+        "ProcessingJobName": f"model-quality-monitoring-{inputs.suffix}",
         "ProcessingInputs": analysis_inputs,
         "ProcessingOutputConfig": {
             "Outputs": [
@@ -310,10 +361,10 @@ def model_quality_requests(
                 }
             ]
         },
-        "ProcessingResources": resources,
-        "StoppingCondition": stopping,
+        "ProcessingResources": definition.get("MonitoringResources") or {},
+        "StoppingCondition": definition.get("StoppingCondition") or {"MaxRuntimeInSeconds": 1800},
         "AppSpecification": {k: app[k] for k in ("ImageUri", "ContainerEntrypoint", "ContainerArguments") if k in app},
         "Environment": environment,
         "RoleArn": definition.get("RoleArn"),
     }
-    return merge_request, analysis_request
+    return analysis_request

@@ -76,7 +76,7 @@ class Scheduler:
             (orjson.loads(row.config).get("ScheduleConfig") or {}).get("ScheduleExpression")
         )
         fire_time = row.next_fire_time if spec.kind == "now" else latest_fire_at_or_before(spec, now)
-        started = self.services.starter.start(row, fire_time) is not None
+        started = self.services.starter.start(row, fire_time) is not None  # the plan runner takes it from here
         self.services.schedules.advance(row, None if spec.kind == "now" else next_fire_after(spec, now))
         return int(started)
 

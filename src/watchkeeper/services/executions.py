@@ -1,29 +1,28 @@
-"""Monitoring executions as the API reports them (ListMonitoringExecutions, last-execution summaries)."""
+"""Monitoring executions as the API reports them (ListMonitoringExecutions, last-execution summaries), and
+the starter that creates one per schedule and fire time and hands it to the plan runner (services/plans.py)."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from watchkeeper.clock import Clock, millis
-from watchkeeper.scheduling.execution_jobs import (
-    CaptureSource,
-    data_quality_request,
-    model_quality_requests,
-    normalise_definition,
-)
+from watchkeeper.scheduling.execution_jobs import CannotPlan, CaptureSource, ExecutionInputs, normalise_definition
 from watchkeeper.scheduling.expressions import parse_schedule_expression
 from watchkeeper.scheduling.fire_times import Window, analysis_window
 from watchkeeper.services.context import RequestContext
 from watchkeeper.services.endpoints import Deployment
 from watchkeeper.services.listing import list_filters, paginate
 from watchkeeper.services.lookup import find_named
-from watchkeeper.services.processing_jobs import ProcessingJobService, check_request
+from watchkeeper.services.monitoring_types import MonitoringType, monitoring_type, not_runnable_reason
+from watchkeeper.services.plans import PlanRunner
+from watchkeeper.services.processing_jobs import ProcessingJobService
 from watchkeeper.store import Database
 from watchkeeper.store.tables import endpoints, job_definitions, monitoring_executions
 
@@ -90,19 +89,30 @@ class ExecutionService:
         return page.result("MonitoringExecutionSummaries", [summary_of(r) for r in page.rows])
 
 
+@dataclass(frozen=True)
+class Started:
+    """A new execution: its first job, or (job_name None) the reason it failed at once."""
+
+    execution_id: int
+    job_name: str | None
+    failure_reason: str | None = None
+
+
 class ExecutionStarter:
-    """Creates one monitoring execution and its processing job, once per schedule and fire time."""
+    """Creates one monitoring execution per schedule and fire time, and hands it to the plan runner."""
 
     def __init__(self, db: Database, clock: Clock, processing_jobs: ProcessingJobService) -> None:
         self.db = db
         self.clock = clock
         self.processing_jobs = processing_jobs
+        self.plans = PlanRunner(clock, processing_jobs)
 
-    def start(self, schedule: Row[Any], scheduled_time: float, window: Window | None = None) -> str | None:
-        """The execution's processing-job name, or None if this fire time already has an execution."""
+    def start(self, schedule: Row[Any], scheduled_time: float, window: Window | None = None) -> Started | None:
+        """The new execution, or None if this fire time already has one."""
         ctx = RequestContext(schedule.account, schedule.region)
         config = orjson.loads(schedule.config)
         spec = parse_schedule_expression((config.get("ScheduleConfig") or {}).get("ScheduleExpression"))
+        kind = monitoring_type(schedule.monitoring_type or "DataQuality")
         now = millis(self.clock.now())
         with self.db.write() as conn:
             stored = None
@@ -111,7 +121,7 @@ class ExecutionStarter:
                     conn, job_definitions, ctx, schedule.job_definition_name, monitoring_type=schedule.monitoring_type
                 )
                 stored = orjson.loads(row.body) if row else {}
-            definition = normalise_definition(schedule.monitoring_type, config, stored)
+            definition = normalise_definition(kind.name, config, stored)
             source = definition["MonitoringInputs"][0]
             source = source.get("EndpointInput") or source.get("BatchTransformInput") or {}
             window = window or analysis_window(spec, scheduled_time, config.get("ScheduleConfig"), source)
@@ -135,84 +145,53 @@ class ExecutionStarter:
                     execution_id = conn.execute(insert(monitoring_executions).values(**values)).inserted_primary_key[0]
             except IntegrityError:
                 return None  # another scheduler (or an earlier tick) started this fire time
-            capture, reason = None, self._unsupported(schedule, stored, definition)
-            if reason is None and schedule.endpoint_name:
-                capture, reason = self._capture_source(conn, ctx, schedule.endpoint_name)
-            if reason is None and schedule.monitoring_type == "ModelQuality" and capture is None:
-                reason = "A ModelQuality schedule needs an endpoint input whose endpoint captures its traffic."
-            if reason is not None:
-                conn.execute(
-                    update(monitoring_executions)
-                    .where(monitoring_executions.c.id == execution_id)
-                    .values(status="Failed", failure_reason=reason)
-                )
+            try:
+                requests = self._plan(conn, ctx, schedule, kind, stored, definition, scheduled_time, window)
+            except CannotPlan as reason:
+                self.plans.fail(conn, execution_id, str(reason))
                 log.warning(
                     "monitoring execution failed: schedule=%s scheduled=%s status=Failed reason=%s",
                     schedule.name, _iso(scheduled_time), reason,
                 )
-                return None
-            next_job = None
-            if schedule.monitoring_type == "ModelQuality":
-                assert capture is not None
-                request, analysis = model_quality_requests(
-                    definition=definition,
-                    schedule_name=schedule.name,
-                    scheduled_time=scheduled_time,
-                    window=window,
-                    capture=capture,
-                    ground_truth_uri=definition["MonitoringInputs"][0]["GroundTruthS3Input"]["S3Uri"],
-                    problem_type=definition["MonitoringAppSpecification"].get("ProblemType"),
-                )
-                check_request(analysis)  # the job that runs later is refused now, not when the merge ends
-                next_job = orjson.dumps(analysis).decode()
-            else:
-                request = data_quality_request(
-                    definition=definition,
-                    schedule_name=schedule.name,
-                    scheduled_time=scheduled_time,
-                    window=window,
-                    capture=capture,
-                )
-            arn = self.processing_jobs.insert(conn, ctx, request, monitoring_schedule_arn=schedule.arn)
-            conn.execute(
-                update(monitoring_executions)
-                .where(monitoring_executions.c.id == execution_id)
-                .values(processing_job_arn=arn, processing_job_name=request["ProcessingJobName"], next_job=next_job)
-            )
+                return Started(execution_id, None, str(reason))
+            job_name = self.plans.begin(conn, ctx, execution_id, requests, schedule.arn)
             log.info(
                 "monitoring execution started: schedule=%s scheduled=%s job=%s window=[%s, %s) status=Pending",
-                schedule.name, _iso(scheduled_time), request["ProcessingJobName"], _iso(window.start),
-                _iso(window.end),
+                schedule.name, _iso(scheduled_time), job_name, _iso(window.start), _iso(window.end),
             )
-            return str(request["ProcessingJobName"])
+            return Started(execution_id, job_name)
 
-    @staticmethod
-    def _unsupported(schedule: Row[Any], stored: dict[str, Any] | None, definition: dict[str, Any]) -> str | None:
+    def _plan(
+        self,
+        conn: Connection,
+        ctx: RequestContext,
+        schedule: Row[Any],
+        kind: MonitoringType,
+        stored: dict[str, Any] | None,
+        definition: dict[str, Any],
+        scheduled_time: float,
+        window: Window,
+    ) -> list[dict[str, Any]]:
+        """The request of every job of the type's plan, in order; CannotPlan with the execution's reason."""
         if stored == {}:
-            return f"The job definition {schedule.job_definition_name} of this schedule no longer exists."
-        if schedule.monitoring_type not in ("DataQuality", "ModelQuality"):
-            return (
-                f"{schedule.monitoring_type} executions are not supported by this Watchkeeper version yet; "
-                "DataQuality and ModelQuality schedules run."
-            )
-        if schedule.monitoring_type == "ModelQuality" and not (
-            definition["MonitoringInputs"][0].get("GroundTruthS3Input") or {}
-        ).get("S3Uri"):
-            return "A ModelQuality schedule needs a GroundTruthS3Input."
-        return None
+            raise CannotPlan(f"The job definition {schedule.job_definition_name} of this schedule no longer exists.")
+        reason = not_runnable_reason(kind)
+        if reason:
+            raise CannotPlan(reason)
+        capture = self._capture_source(conn, ctx, schedule.endpoint_name) if schedule.endpoint_name else None
+        inputs = ExecutionInputs.of(kind.name, definition, schedule.name, scheduled_time, window, capture)
+        return [job.build(inputs) for job in kind.plan if job.build is not None]
 
     @staticmethod
-    def _capture_source(
-        conn: Connection, ctx: RequestContext, endpoint: str
-    ) -> tuple[CaptureSource | None, str | None]:
+    def _capture_source(conn: Connection, ctx: RequestContext, endpoint: str) -> CaptureSource:
         row = find_named(conn, endpoints, ctx, endpoint)
         if row is None:
-            return None, (
+            raise CannotPlan(
                 f"Endpoint {endpoint} does not exist in this Watchkeeper, so where its captured data lives is unknown. "
                 "Create it (a model without WATCHKEEPER_UPSTREAM_URL is enough) with a DataCaptureConfig."
             )
         deployment = Deployment.from_json(row.deployment)
         destination = (deployment.data_capture or {}).get("DestinationS3Uri")
         if not destination:
-            return None, f"Endpoint {endpoint} has no DataCaptureConfig: there is no captured data to monitor."
-        return CaptureSource(destination, endpoint, tuple(v.name for v in deployment.variants)), None
+            raise CannotPlan(f"Endpoint {endpoint} has no DataCaptureConfig: there is no captured data to monitor.")
+        return CaptureSource(destination, endpoint, tuple(v.name for v in deployment.variants))

@@ -2,13 +2,14 @@
 
 Status: InProgress (created; a runner claims it) → Completed | Failed | Stopping → Stopped. A job's runner
 holds a lease it renews while the job runs; a lease that expires means that runner died, and the job is
-failed with a reason (never left InProgress). Each state change also moves the monitoring execution that
-the job belongs to, in the same transaction.
+failed with a reason (never left InProgress). Each state change is told to the watchers (the plan runner,
+services/plans.py, which moves the monitoring execution the job belongs to) in the same transaction.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -23,20 +24,15 @@ from watchkeeper.services.locations import check_locations
 from watchkeeper.services.lookup import find_named
 from watchkeeper.services.tags import TagService
 from watchkeeper.store import Database
-from watchkeeper.store.tables import monitoring_executions, processing_jobs
+from watchkeeper.store.tables import processing_jobs
 
 log = logging.getLogger(__name__)
 
 IN_PROGRESS, COMPLETED, FAILED, STOPPING, STOPPED = "InProgress", "Completed", "Failed", "Stopping", "Stopped"
 TERMINAL = (COMPLETED, FAILED, STOPPED)
 
-
-def execution_status(job_status: str, exit_message: str | None) -> str:
-    """A monitoring execution's status from its job's (spec §2.5): the analyzer's message tells
-    Completed from CompletedWithViolations."""
-    if job_status == COMPLETED and (exit_message or "").startswith("CompletedWithViolations"):
-        return "CompletedWithViolations"
-    return job_status
+# Told of each status change of a job, in its transaction: (connection, the job's row before, status, values set).
+JobWatcher = Callable[[Connection, Row[Any], str, dict[str, Any]], None]
 
 
 def check_request(
@@ -63,6 +59,7 @@ class ProcessingJobService:
         self.db = db
         self.clock = clock
         self.tags = tags
+        self._watchers: list[JobWatcher] = []
 
     # --- API -------------------------------------------------------------------------------------
 
@@ -168,6 +165,10 @@ class ProcessingJobService:
 
     # --- lifecycle (runner) ----------------------------------------------------------------------
 
+    def watch(self, watcher: JobWatcher) -> None:
+        """Call `watcher` in the transaction of every status change of a job (the plan runner moves executions)."""
+        self._watchers.append(watcher)
+
     def _set(self, conn: Connection, row: Row[Any], status: str, **values: Any) -> None:
         now = millis(self.clock.now())
         conn.execute(
@@ -175,53 +176,8 @@ class ProcessingJobService:
             .where(processing_jobs.c.id == row.id)
             .values(status=status, last_modified_time=now, **values)
         )
-        execution_row = conn.execute(
-            select(
-                monitoring_executions.c.id, monitoring_executions.c.next_job, monitoring_executions.c.schedule_name
-            ).where(monitoring_executions.c.processing_job_arn == row.arn)
-        ).first()
-        if execution_row is None:
-            return
-        if status == COMPLETED and execution_row.next_job:
-            # The merge job of a model-quality execution is done: its analysis job starts, and the execution
-            # now points at it (as SageMaker switches ProcessingJobArn).
-            request = orjson.loads(execution_row.next_job)
-            arn = self.insert(conn, RequestContext(row.account, row.region), request, row.monitoring_schedule_arn)
-            conn.execute(
-                update(monitoring_executions)
-                .where(monitoring_executions.c.id == execution_row.id)
-                .values(
-                    processing_job_arn=arn,
-                    processing_job_name=request["ProcessingJobName"],
-                    next_job=None,
-                    status=IN_PROGRESS,
-                    last_modified_time=now,
-                )
-            )
-            log.info(
-                "monitoring execution continues: schedule=%s job=%s completed, analysis job=%s status=InProgress",
-                execution_row.schedule_name, row.name, request["ProcessingJobName"],
-            )
-            return
-        execution: dict[str, Any] = {
-            "status": execution_status(status, values.get("exit_message")),
-            "last_modified_time": now,
-        }
-        if values.get("failure_reason"):
-            execution["failure_reason"] = values["failure_reason"]
-        conn.execute(
-            update(monitoring_executions).where(monitoring_executions.c.id == execution_row.id).values(**execution)
-        )
-        if status == FAILED:
-            log.warning(
-                "monitoring execution failed: schedule=%s job=%s status=Failed reason=%s",
-                execution_row.schedule_name, row.name, values.get("failure_reason") or "(none given)",
-            )
-        elif status in TERMINAL:
-            log.info(
-                "monitoring execution ended: schedule=%s job=%s status=%s message=%s",
-                execution_row.schedule_name, row.name, execution["status"], values.get("exit_message") or "",
-            )
+        for watcher in self._watchers:
+            watcher(conn, row, status, values)
 
     def claim(self, owner: str, lease_seconds: float) -> Row[Any] | None:
         """Take the oldest unclaimed job; at most one runner wins it."""
