@@ -11,8 +11,9 @@ from pathlib import Path
 import orjson
 import pytest
 
+from watchkeeper.capture.hours import hour_object_uri
 from watchkeeper.capture.records import SDK_CSV_CONTENT_TYPES, CaptureConfig
-from watchkeeper.capture.writer import CaptureFlushError, CaptureWriter, capture_prefix, hour_object_uri
+from watchkeeper.capture.writer import CaptureFlushError, CaptureWriter, capture_prefix
 from watchkeeper.clock import FakeClock
 from watchkeeper.storage import LocalObjectStore, StorageError
 

@@ -19,7 +19,8 @@ from botocore.config import Config
 
 from tests.s3_server import ACCESS_KEY, REGION, SECRET_KEY, s3_store
 from watchkeeper.capture.records import CaptureConfig
-from watchkeeper.capture.writer import SHED_BUFFER_FULL, SHED_SHARE_FULL, CaptureWriter, capture_prefix
+from watchkeeper.capture.shares import SHED_BUFFER_FULL, SHED_SHARE_FULL
+from watchkeeper.capture.writer import CaptureWriter, capture_prefix
 from watchkeeper.storage import LocalObjectStore, StorageError
 from watchkeeper.storage.s3 import S3ObjectStore
 

@@ -13,19 +13,8 @@ How records become objects (S3 objects cannot be appended to):
 - Writes run on a background thread that hands each endpoint's batches, in order, to a few worker threads;
   `write()` only appends to a list under a lock.
 
-A fault stays with the endpoint where it starts (docs/capture.md):
-
-- Every endpoint (`<DestinationS3Uri>/<EndpointName>`) has its own queue and its own share of the buffer,
-  `max_endpoint_buffer_bytes` (`WATCHKEEPER_CAPTURE_BUFFER_MB_PER_ENDPOINT`). A record that would take an
-  endpoint past its share is *shed*: refused and counted. The whole buffer is bounded too
-  (`max_buffer_bytes`): past it, only endpoints holding more than an equal part of it shed, so an endpoint
-  whose writes keep up is never refused because of another's (the total stays below twice the bound).
-- A *transient* store error (connection, 5xx, timeout) keeps the batch and retries that endpoint, same URI,
-  with exponential backoff (`flush_interval` doubling up to `MAX_RETRY_SECONDS`); other endpoints go on.
-- A *permanent* one (`StorageError.permanent`: a key the store refuses, a missing bucket, access denied) drops
-  the batch at once, counted with its reason. Nothing is retried and nothing else waits.
-- Losses are logged once per endpoint and reason until that endpoint's writes succeed again, and counted:
-  `stats()` (totals), `losses()` (per endpoint, kind and reason), `pending_by_endpoint()`.
+Each endpoint has its own queue and share of the buffer; a fault (a full share, a store error) stays
+with the endpoint where it starts: `capture/shares.py` holds that accounting and its rules.
 
 Sampling is the caller's decision, made before the invocation's bodies are kept:
 `if writer.sample(config): ... writer.capture(config, ...)`. `sample()` applies `EnableCapture` and
@@ -37,17 +26,21 @@ from __future__ import annotations
 import atexit
 import logging
 import random
-import re
 import threading
 import time
-import uuid
 import weakref
-from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
+from watchkeeper.capture.hours import hour_object_uri
 from watchkeeper.capture.records import Body, CaptureConfig, encode_record
+from watchkeeper.capture.shares import (
+    Batch,
+    CaptureWriterStats,
+    LossLog,
+    Share,
+    refusal,
+)
 from watchkeeper.clock import Clock, SystemClock
 from watchkeeper.storage.base import ObjectStore, StorageError, join_uri
 
@@ -65,67 +58,8 @@ def capture_prefix(destination_s3_uri: str, endpoint_name: str, variant_name: st
     return join_uri(destination_s3_uri, endpoint_name, variant_name)
 
 
-def hour_object_uri(prefix: str, epoch_seconds: float) -> str:
-    """`<prefix>/yyyy/mm/dd/hh/<MM>-<SS>-<mmm>-<uuid4>.jsonl` for an object created at `epoch_seconds`."""
-    total_ms = int(epoch_seconds * 1000)
-    t = time.gmtime(total_ms // 1000)
-    return (
-        f"{prefix.rstrip('/')}/{t.tm_year:04d}/{t.tm_mon:02d}/{t.tm_mday:02d}/{t.tm_hour:02d}/"
-        f"{t.tm_min:02d}-{t.tm_sec:02d}-{total_ms % 1000:03d}-{uuid.uuid4()}.jsonl"
-    )
-
-
 class CaptureFlushError(StorageError):
     """Records the writer accepted could not be written when it was closed."""
-
-
-# Why records were lost, as counted in `CaptureWriter.losses()` (the store's refusals add their error kind).
-SHED_SHARE_FULL = "endpoint buffer share full"
-SHED_BUFFER_FULL = "capture buffer full"
-SHED_CLOSED = "writer closed"
-
-
-@dataclass(frozen=True, slots=True)
-class CaptureWriterStats:
-    accepted: int  # records taken by write()
-    written: int  # records now in storage
-    dropped: int  # accepted records the store refused permanently (bad key, missing bucket, access denied)
-    shed: int  # records refused by write(): the endpoint's buffer share (or the buffer) full, or writer closed
-    objects: int  # objects written
-    write_errors: int  # failed object writes (transient ones are retried)
-    pending_bytes: int  # accepted, not yet written or dropped
-
-
-@dataclass(slots=True, eq=False)
-class _Share:
-    """One endpoint's part of the writer: its queue of sealed batches, its bytes, its retry state."""
-
-    key: str
-    pending: int = 0  # bytes accepted and not yet written or dropped (open, ready or being written)
-    open: int = 0  # open batches (one per variant) of this endpoint
-    ready: deque[_Batch] = field(default_factory=deque)  # sealed, waiting to be written, oldest first
-    busy: bool = False  # a thread is writing its batches
-    failures: int = 0  # transient failures in a row
-    retry_at: float = 0.0  # time.monotonic() before which it is not retried
-
-
-@dataclass(slots=True, eq=False)
-class _Batch:
-    uri: str
-    hour: int
-    deadline: float  # time.monotonic() by which it is written
-    share: _Share
-    lines: list[bytes] = field(default_factory=list)
-    size: int = 0
-
-
-def _reason(error: StorageError) -> str:
-    """A short, stable name for a store error: its class (`InvalidKey`, `NoSuchBucket`), or the S3 error
-    code in its message (`AccessDenied`)."""
-    if type(error) is not StorageError:
-        return type(error).__name__
-    match = re.search(r"failed: ([A-Za-z][A-Za-z0-9.]*): ", str(error))
-    return match.group(1) if match else "StorageError"
 
 
 class CaptureWriter:
@@ -160,14 +94,13 @@ class CaptureWriter:
         self.retry_cap = max(MAX_RETRY_SECONDS, flush_interval)
         self._draw = draw
         self._cond = threading.Condition()
-        self._open: dict[str, _Batch] = {}  # by prefix (endpoint and variant)
-        self._shares: dict[str, _Share] = {}  # endpoints with records in memory
+        self._open: dict[str, Batch] = {}  # by prefix (endpoint and variant)
+        self._shares: dict[str, Share] = {}  # endpoints with records in memory
         self._flushing = 0  # flush() calls under way: the background thread starts nothing new meanwhile
         self._closed = False
         self._accepted = self._written = self._dropped = self._shed = self._objects = self._errors = 0
         self._pending_bytes = 0
-        self._losses: Counter[tuple[str, str, str]] = Counter()  # (endpoint, "dropped"|"shed", reason)
-        self._logged: dict[str, set[str]] = {}  # endpoint -> reasons logged since its last successful write
+        self._losses = LossLog()
         self._pool = ThreadPoolExecutor(write_workers, "capture-put") if write_workers > 1 else None
         self._thread = threading.Thread(target=self._run, name="capture-flusher", daemon=True)
         self._thread.start()
@@ -222,19 +155,22 @@ class CaptureWriter:
         hour = int(now // 3600)
         with self._cond:
             share = self._shares.get(key)
-            refusal = self._refusal(share, n)
-            if refusal is not None:
-                self._shed_record(key, *refusal)
+            refused = refusal(share, n, closed=self._closed, pending_bytes=self._pending_bytes,
+                              endpoints=len(self._shares), max_endpoint_buffer_bytes=self.max_endpoint_buffer_bytes,
+                              max_buffer_bytes=self.max_buffer_bytes)
+            if refused is not None:
+                self._shed += 1
+                self._losses.shed(key, *refused)
                 return False
             if share is None:
-                share = self._shares[key] = _Share(key)
+                share = self._shares[key] = Share(key)
             batch = self._open.get(prefix_uri)
             if batch is not None and (batch.hour != hour or batch.size + n > self.max_object_bytes):
                 self._seal(prefix_uri, batch)
                 batch = None
             if batch is None:
                 deadline = time.monotonic() + self.flush_interval
-                batch = _Batch(hour_object_uri(prefix_uri, now), hour, deadline, share)
+                batch = Batch(hour_object_uri(prefix_uri, now), hour, deadline, share)
                 self._open[prefix_uri] = batch
                 share.open += 1
                 self._cond.notify()  # the flusher may need to wake up earlier for this deadline
@@ -247,43 +183,7 @@ class CaptureWriter:
                 self._seal(prefix_uri, batch)
         return True
 
-    def _refusal(self, share: _Share | None, n: int) -> tuple[str, str] | None:
-        """(reason, detail) if a record of `n` bytes for this endpoint must be shed; under the lock."""
-        if self._closed:
-            return SHED_CLOSED, "the writer is closed"
-        held = share.pending if share is not None else 0
-        if held + n > self.max_endpoint_buffer_bytes:
-            return SHED_SHARE_FULL, (
-                f"{held} bytes of it wait for storage and its share of the buffer is "
-                f"{self.max_endpoint_buffer_bytes} bytes (WATCHKEEPER_CAPTURE_BUFFER_MB_PER_ENDPOINT)"
-            )
-        if self._pending_bytes + n > self.max_buffer_bytes:
-            active = len(self._shares) + (share is None)
-            if held + n > self.max_buffer_bytes // active:
-                return SHED_BUFFER_FULL, (
-                    f"{self._pending_bytes} bytes of {active} endpoints wait for storage (limit "
-                    f"{self.max_buffer_bytes}) and it holds more than an equal part ({held} bytes)"
-                )
-        return None
-
-    def _shed_record(self, key: str, reason: str, detail: str) -> None:
-        self._shed += 1
-        self._losses[(key, "shed", reason)] += 1
-        if self._first_time(key, "shed: " + reason):
-            logger.warning(
-                "capture for %s: shedding new records: %s. Further records shed for this reason are counted, "
-                "not logged, until its writes succeed again.", key, detail,
-            )
-
-    def _first_time(self, key: str, reason: str) -> bool:
-        """True the first time `reason` is seen for this endpoint since its last successful write."""
-        seen = self._logged.setdefault(key, set())
-        if reason in seen:
-            return False
-        seen.add(reason)
-        return True
-
-    def _seal(self, prefix_uri: str, batch: _Batch) -> None:
+    def _seal(self, prefix_uri: str, batch: Batch) -> None:
         del self._open[prefix_uri]
         batch.share.open -= 1
         batch.share.ready.append(batch)
@@ -301,7 +201,7 @@ class CaptureWriter:
                     for prefix, batch in list(self._open.items()):
                         if batch.deadline <= now:
                             self._seal(prefix, batch)
-                    due: list[_Share] = []
+                    due: list[Share] = []
                     wake = now + 3600.0
                     if not self._flushing:
                         for share in self._shares.values():
@@ -326,13 +226,13 @@ class CaptureWriter:
                     logger.exception("capture flusher failed")
                     self._release(share)
 
-    def _drain_quietly(self, share: _Share) -> None:
+    def _drain_quietly(self, share: Share) -> None:
         try:
             self._drain(share)
         except Exception:
             logger.exception("capture writer failed for %s", share.key)
 
-    def _drain(self, share: _Share) -> tuple[int, StorageError | None]:
+    def _drain(self, share: Share) -> tuple[int, StorageError | None]:
         """Write the endpoint's ready batches in order (the caller set `share.busy`). Stops at the first
         transient failure, which keeps its batch; a permanent one drops it and goes on.
         Returns (records written, the transient error or None)."""
@@ -356,35 +256,22 @@ class CaptureWriter:
                         self._objects += 1
                         share.failures = 0
                         share.retry_at = 0.0
-                        if self._logged.pop(share.key, None):
-                            logger.info("capture for %s: writes succeed again", share.key)
+                        self._losses.recovered(share.key)
                         continue
                     self._errors += 1
                     if error.permanent:
-                        reason = _reason(error)
                         self._dropped += records
-                        self._losses[(share.key, "dropped", reason)] += records
-                        if self._first_time(share.key, "dropped: " + reason):
-                            logger.error(
-                                "capture for %s: the store refused %d records for good (%s), dropping them: %s. "
-                                "Further batches refused for this reason are dropped and counted, not logged.",
-                                share.key, records, reason, error,
-                            )
+                        self._losses.dropped(share.key, error, records)
                         continue
                     share.failures += 1
                     delay = min(self.flush_interval * 2 ** min(share.failures - 1, 30), self.retry_cap)
                     share.retry_at = time.monotonic() + delay
-                    if self._first_time(share.key, "retrying"):
-                        logger.warning(
-                            "capture for %s: could not write %s (%d records), retrying with backoff (up to every "
-                            "%.0f s) while its buffer share holds: %s",
-                            share.key, batch.uri, records, self.retry_cap, error,
-                        )
+                    self._losses.retrying(share.key, batch, self.retry_cap, error)
                     return written, error
         finally:
             self._release(share)
 
-    def _release(self, share: _Share) -> None:
+    def _release(self, share: Share) -> None:
         with self._cond:
             share.busy = False
             if (share.pending <= 0 and not share.open and not share.ready
@@ -392,7 +279,7 @@ class CaptureWriter:
                 del self._shares[share.key]
             self._cond.notify_all()
 
-    def _put(self, batch: _Batch) -> StorageError | None:
+    def _put(self, batch: Batch) -> StorageError | None:
         try:
             self.store.put_bytes(batch.uri, b"".join(batch.lines))
         except StorageError as exc:
@@ -473,10 +360,10 @@ class CaptureWriter:
     def losses(self) -> dict[tuple[str, str, str], int]:
         """Records lost, by (endpoint, kind, reason): kind "dropped" (the store refused them for good; the
         reason is the error's kind: InvalidKey, NoSuchBucket, AccessDenied, ...) or "shed" (refused by
-        `write()`: SHED_SHARE_FULL, SHED_BUFFER_FULL, SHED_CLOSED). The endpoint is
+        `write()`: `shares.SHED_SHARE_FULL`, `SHED_BUFFER_FULL`, `SHED_CLOSED`). The endpoint is
         `<DestinationS3Uri>/<EndpointName>` (or the prefix given to `write()`)."""
         with self._cond:
-            return dict(self._losses)
+            return dict(self._losses.counts)
 
     def pending_by_endpoint(self) -> dict[str, int]:
         """Bytes each endpoint holds in memory, accepted and not yet written."""
