@@ -1,5 +1,7 @@
 """The job runner: claims processing jobs from the store and runs each under the container contract.
 
+- The runner holds the lease, stages inputs, reads back and uploads; an executor (jobs/executors/: a sandboxed
+  local process by default, local.py) runs the job's work in between.
 - Built-in analyzer images run `python -m watchkeeper.jobs.worker` in a child process; any other image runs
   its `ContainerEntrypoint` + `ContainerArguments` as a local command (no Docker needed). Either way the
   process starts sealed off (jobs/sandbox.py: bubblewrap when present, a scrubbed environment, limits, the
@@ -8,7 +10,7 @@
   accounts with one name never meet.
 - Inputs are downloaded before the job starts; outputs are uploaded only after it succeeded, so a failed or
   killed job never leaves a half-written report. The job log is uploaded beside the outputs either way.
-- What the job printed reaches its log through a pipe the runner copies, up to WATCHKEEPER_JOB_LOG_MAX_MB.
+- What the job printed reaches its log through a pipe the executor copies, up to WATCHKEEPER_JOB_LOG_MAX_MB.
 - After the job, its folder is closed to the job user first; then the runner reads back (message, outputs,
   violations) and deletes (staged inputs) only through jobs/job_files.py: never through a link the job planted,
   only regular files, each read bounded or streamed (docs/security.md).
@@ -21,19 +23,13 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import os
-import select
 import shutil
-import signal
-import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,38 +38,17 @@ import orjson
 from watchkeeper.config import Settings
 from watchkeeper.jobs.confine import outside_view
 from watchkeeper.jobs.contract import MESSAGE_FILE, JobRoot, describe_command, is_builtin_image, job_folder
+from watchkeeper.jobs.executors import Executor, Job, Outcome
+from watchkeeper.jobs.executors.local import MB, LocalExecutor
 from watchkeeper.jobs.job_files import MESSAGE_LIMIT, VIOLATIONS_LIMIT, JobFiles, Skipped
 from watchkeeper.jobs.sandbox import GRACE_SECONDS, Sandbox, network_requested
-from watchkeeper.services.processing_jobs import COMPLETED, FAILED, STOPPED, ProcessingJobService
+from watchkeeper.services.processing_jobs import COMPLETED, FAILED, ProcessingJobService
 from watchkeeper.storage import ObjectStore, StorageError, download_prefix, join_uri, upload_dir
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_RUNTIME = 86400
-MB = 1024 * 1024
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with(server: int) -> Any:
-    """preexec_fn: the job's launcher (or bwrap) ends if the server is killed (Linux), so no orphan keeps
-    writing; if the server died before the signal was armed, end now."""
-
-    def arm() -> None:
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        except OSError:
-            pass
-        if os.getppid() != server:
-            os._exit(1)
-
-    return arm
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: str
-    exit_message: str | None = None
-    failure_reason: str | None = None
+__all__ = ["JobRunner", "Outcome"]
 
 
 class JobRunner:
@@ -88,6 +63,7 @@ class JobRunner:
         poll_seconds: float = 0.2,
         sandbox: Sandbox | None = None,
         settings: Settings | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.jobs = jobs
         # Without a sandbox: one from the server's settings (flags included, so an --auth-file is hidden too),
@@ -106,6 +82,8 @@ class JobRunner:
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
         self.log_cap = max(0, (settings or Settings()).job_log_max_mb) * MB
+        # What runs a staged job's work: by default a sandboxed local process.
+        self.executor: Executor = executor or LocalExecutor(self.sandbox, grace=self.grace, log_cap=self.log_cap)
         self.owner = f"runner-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._stop = threading.Event()
         self._active: set[threading.Thread] = set()
@@ -286,11 +264,22 @@ class JobRunner:
         job_log.flush()
         environment = self.sandbox.environment(request.get("Environment") or {}, view)
         max_runtime = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds", DEFAULT_MAX_RUNTIME)
-        self.sandbox.hand_over(root)
-        ended = self._supervise(row, command, environment, root, job_log, max_runtime, network)
-        # The job's tree is dead: close its folder to the job user before reading anything in it.
-        self.sandbox.take_back(root)
-        if isinstance(ended, Outcome):
+        ended = self.executor.run(
+            Job(
+                name=row.name,
+                request=request,
+                root=root,
+                command=command,
+                environment=environment,
+                network=network,
+                max_runtime=max_runtime,
+                log=job_log,
+                renew=lambda: self.jobs.heartbeat(row.id, self.owner, self.lease_seconds),
+                renew_every=min(5.0, self.lease_seconds / 3),
+                shutting_down=self._stop,
+            )
+        )
+        if ended.exit_code is None:
             return ended
         try:
             files = JobFiles(root.root, skipped)
@@ -299,8 +288,8 @@ class JobRunner:
         with files:
             raw = files.read(MESSAGE_FILE, MESSAGE_LIMIT)
             message = raw.decode("utf-8", errors="replace").strip() if raw is not None else None
-            if ended != 0:
-                detail = (message or f"the job exited with code {ended}").rstrip(".")
+            if ended.exit_code != 0:
+                detail = (message or f"the job exited with code {ended.exit_code}").rstrip(".")
                 # The analyzer names input faults ClientError itself; anything else is the algorithm's.
                 kind = "" if detail.startswith("ClientError:") else "AlgorithmError: "
                 return Outcome(FAILED, failure_reason=f"{kind}{detail}. {where}")
@@ -323,81 +312,6 @@ class JobRunner:
                 for relative, kind in passed:
                     files.skipped.add(f"{local.rstrip('/')}/{relative}", kind)
 
-    def _supervise(
-        self,
-        row: Any,
-        command: list[str],
-        environment: dict[str, str],
-        root: JobRoot,
-        job_log: Any,
-        max_runtime: float,
-        network: bool,
-    ) -> int | Outcome:
-        status_read, status_write = os.pipe()  # the launcher says how its command ended: "exit N" / "signal N"
-        try:
-            sealed = self.sandbox.command(
-                command, root, network=network, status_fd=status_write, parent=os.getpid(), grace=self.grace
-            )
-            output_read, output_write = os.pipe()
-        except OSError as exc:
-            os.close(status_read)
-            os.close(status_write)
-            return Outcome(FAILED, failure_reason=f"InternalServerError: {exc}")
-        try:
-            process = subprocess.Popen(
-                sealed,
-                cwd=root.root,
-                env=environment,
-                stdout=output_write,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                pass_fds=(status_write,),
-                preexec_fn=_die_with(os.getpid()),
-            )
-        except OSError as exc:
-            os.close(status_read)
-            os.close(output_read)
-            return Outcome(FAILED, failure_reason=f"ClientError: could not start {command[0]!r}: {exc}")
-        finally:
-            os.close(status_write)
-            os.close(output_write)
-        copier = LogCopier(output_read, job_log.fileno(), self.log_cap)
-        copier.start()
-        try:
-            return self._watch(row, process, root, max_runtime, status_read)
-        finally:
-            os.close(status_read)
-            copier.finish(timeout=self.grace + 5)
-
-    def _watch(
-        self, row: Any, process: subprocess.Popen[bytes], root: JobRoot, max_runtime: float, status_read: int
-    ) -> int | Outcome:
-        started = time.monotonic()
-        next_beat = started + min(5.0, self.lease_seconds / 3)
-        while True:
-            try:
-                return _command_end(process.wait(timeout=0.2), status_read)
-            except subprocess.TimeoutExpired:
-                pass
-            now = time.monotonic()
-            if now - started > max_runtime:
-                self.jobs.heartbeat(row.id, self.owner, self.lease_seconds)  # the lease outlasts the grace
-                _kill(process, self.grace)
-                return Outcome(
-                    FAILED,
-                    failure_reason=f"Job exceeded MaxRuntimeInSeconds ({max_runtime:g} s) and was stopped. "
-                    f"Job log: {root.root / 'job.log'}",
-                )
-            if now >= next_beat:
-                next_beat = now + min(5.0, self.lease_seconds / 3)
-                if self.jobs.heartbeat(row.id, self.owner, self.lease_seconds):
-                    _kill(process, self.grace)
-                    return Outcome(STOPPED)
-            if self._stop.is_set():
-                _kill(process, self.grace)
-                return Outcome(FAILED, failure_reason="InternalServerError: Watchkeeper shut down while the job ran.")
-
     def _discard_inputs(self, request: dict[str, Any], root: JobRoot, skipped: Skipped) -> None:
         """Staged inputs can be large; the log, config and outputs stay for inspection. Removed through
         descriptors from the job's own opt/ml: a link the job put on the way is never followed."""
@@ -411,93 +325,6 @@ class JobRunner:
                     files.remove(local)
         except OSError:
             log.exception("could not remove the staged inputs of %s", root.root)
-
-
-class LogCopier(threading.Thread):
-    """Copies what the job prints (a pipe) to its log, up to `cap` bytes; past it, says so once and drains
-    the rest, so a job printing without end neither fills the disk nor blocks on a full pipe."""
-
-    def __init__(self, source: int, target: int, cap: int) -> None:
-        super().__init__(name="job-log-copier", daemon=True)
-        self.source = source
-        self.target = target
-        self.cap = cap
-        self.written = 0
-        self.truncated = False
-        self.last = b""  # the last byte kept: the runner's own lines start on a line of their own
-        self._stop_reading = threading.Event()
-
-    def run(self) -> None:
-        try:
-            while True:
-                ready, _, _ = select.select([self.source], [], [], 0.2)
-                if not ready:
-                    if self._stop_reading.is_set():
-                        return
-                    continue
-                chunk = os.read(self.source, 1 << 16)
-                if not chunk:
-                    return
-                self._keep(chunk)
-        except OSError:
-            log.exception("copying a job's output to its log failed")
-        finally:
-            os.close(self.source)
-
-    def _keep(self, chunk: bytes) -> None:
-        if self.truncated:
-            return
-        room = self.cap - self.written
-        kept = chunk[:room]
-        if kept:
-            _write_all(self.target, kept)
-            self.written += len(kept)
-            self.last = kept[-1:]
-        if len(chunk) > room:  # the first byte past the cap: say so once, drop the rest
-            self.truncated = True
-            _write_all(
-                self.target,
-                ("" if self.last in (b"", b"\n") else "\n").encode()
-                + f"... log truncated at {self.cap / MB:g} MB (WATCHKEEPER_JOB_LOG_MAX_MB): the job's further "
-                "output was discarded\n".encode(),
-            )
-
-    def finish(self, timeout: float) -> None:
-        """After the job: wait for the pipe to end (every writer is dead), at most `timeout` seconds."""
-        self.join(timeout)
-        if self.is_alive():  # something still holds the pipe: stop reading it
-            self._stop_reading.set()
-            self.join()
-        if not self.truncated and self.last not in (b"", b"\n"):
-            _write_all(self.target, b"\n")
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _kill(process: subprocess.Popen[bytes], grace: float) -> None:
-    """End a job: SIGTERM lets the launcher take its whole tree down (a SIGKILL of the launcher alone would
-    orphan the tree); SIGKILL if it has not shortly after its grace."""
-    try:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=grace + 1)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def _command_end(returncode: int, status_read: int) -> int:
-    """The command's own end as Popen would report it (-N for a signal), from the launcher's status pipe;
-    the launcher's (or bwrap's) exit code when it could not say."""
-    os.set_blocking(status_read, False)
-    try:
-        kind, _, number = os.read(status_read, 64).decode().partition(" ")
-        return -int(number) if kind == "signal" else int(number)
-    except (OSError, ValueError):
-        return returncode
 
 
 def _violations_message(files: JobFiles, outputs: list[dict[str, Any]]) -> str:
