@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import pytest
 from tests.endpoint_helpers import FAST_ENV
 from tests.monitoring.test_monitoring_flow import ANALYZER, ROLE, wait_for_job
 from tests.server_process import ServerProcess
+from tests.waiting import poll
 from watchkeeper.jobs.contract import job_folder
 from watchkeeper.jobs.sandbox import bwrap_problem
 
@@ -96,12 +96,7 @@ def marked(prefix: str) -> list[psutil.Process]:
 
 
 def wait_until(check: Any, timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.1)
+    return poll(check, timeout=timeout)
 
 
 def shell_job(name: str, script: str, *, max_runtime: int = 60, env: dict[str, str] | None = None,
@@ -260,3 +255,17 @@ def test_network_only_when_isolation_is_off(server: ServerProcess, mode: str) ->
     assert wait_for_job(sm, "net-off", timeout=30)["ProcessingJobStatus"] == "Failed"
     job = wait_for_job(sm, "net-on", timeout=30)
     assert job["ProcessingJobStatus"] == "Completed", job.get("FailureReason")
+
+
+def test_a_checkout_under_tmp_is_bound_above_the_private_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """CI may clone into /tmp: the venv and src/ binds must come after the private /tmp, not be hidden by it."""
+    from watchkeeper.jobs import sandbox as sandbox_module
+    from watchkeeper.jobs.contract import JobRoot
+    from watchkeeper.jobs.sandbox import Limits, Sandbox
+
+    monkeypatch.setattr(sandbox_module, "_python_paths", lambda: ["/tmp/clone/.venv", "/tmp/clone/src"])
+    box = Sandbox("bwrap", 65534, 65534, Limits(1, 1, 1, 1, 1), tmp_path, ())
+    args = box._bwrap(JobRoot(tmp_path / "job"), network=False)
+    tmpfs_at = next(i for i in range(len(args) - 1) if args[i : i + 2] == ["--tmpfs", "/tmp"])
+    binds_at = [i for i, arg in enumerate(args) if arg == "--ro-bind" and args[i + 1].startswith("/tmp/clone")]
+    assert binds_at and all(i > tmpfs_at for i in binds_at)

@@ -284,6 +284,16 @@ class Sandbox:
 
     def _bwrap(self, root: JobRoot, network: bool) -> list[str]:
         args = [self.bwrap]
+        # /tmp and /dev/shm live in memory: sized to the job's memory limit (bwrap 0.5+ has --size), not the
+        # kernel's default of half the host's RAM. Mounted first: a checkout or venv under /tmp is bound on top
+        # of the private /tmp below, where a later tmpfs would hide it.
+        size = (
+            ["--size", str(self.limits.memory_mb * 1024 * 1024)]
+            if self.limits.memory_mb > 0 and bwrap_has_size(self.bwrap)
+            else []
+        )
+        args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", *size, "--tmpfs", "/dev/shm"]
+        args += ["--perms", "1777", *size, "--tmpfs", "/tmp", "--perms", "0755", "--dir", "/opt"]
         for folder in SYSTEM_DIRS:
             if os.path.islink(folder):
                 args += ["--symlink", os.readlink(folder), folder]
@@ -299,15 +309,6 @@ class Sandbox:
                     args += ["--perms", "0755", "--dir", name]
                     made.add(name)
             args += ["--ro-bind", path, path]
-        # /tmp and /dev/shm live in memory: sized to the job's memory limit (bwrap 0.5+ has --size), not the
-        # kernel's default of half the host's RAM.
-        size = (
-            ["--size", str(self.limits.memory_mb * 1024 * 1024)]
-            if self.limits.memory_mb > 0 and bwrap_has_size(self.bwrap)
-            else []
-        )
-        args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", *size, "--tmpfs", "/dev/shm"]
-        args += ["--perms", "1777", *size, "--tmpfs", "/tmp", "--perms", "0755", "--dir", "/opt"]
         args += ["--bind", str(root.local("/opt/ml")), "/opt/ml"]
         for path in self.hidden:
             # a hidden path under a bound folder (a data folder inside the checkout, an auth file in /etc)
