@@ -29,6 +29,7 @@ from watchkeeper.analysis.checks import drift_distances, find_violations
 from watchkeeper.analysis.report import completion_message, metric_lines, violations_document
 from watchkeeper.analysis.statistics import DatasetState, feature_names
 from watchkeeper.analysis.suggest import default_monitoring_config, suggest_constraints
+from watchkeeper.capture.batch import select_inputs
 from watchkeeper.capture.reader import parse_time
 from watchkeeper.jobs.toolkit.documents import load_feature_document, shown_path
 from watchkeeper.jobs.toolkit.formats import DatasetFormat
@@ -72,6 +73,7 @@ class Computed:
     bad: dict[str, int]  # bad records by reason
     skipped: dict[str, int]  # records not analysed (outside the window, shadow traffic) by reason
     files: int  # input files read
+    notes: tuple[str, ...] = ()  # objects left out and why (not in the format, batch manifests not followed)
 
 
 def _compute(source: str | os.PathLike[str], fmt: DatasetFormat, *, names: Sequence[str] | None,
@@ -99,6 +101,15 @@ def _compute(source: str | os.PathLike[str], fmt: DatasetFormat, *, names: Seque
             skipped["shadow variant traffic"] = reader.stats.shadow
         file_count = reader.stats.files
     else:
+        # capture/batch.py: batch-capture manifests followed, files not in the dataset's format named
+        selection = select_inputs(source, fmt.kind, start=start_time, end=end_time)
+        files, notes = selection.files, tuple(selection.notes(fmt.kind, shown_path(source)))
+        for note in notes:
+            log.info(note)
+        if selection.outside_window:
+            skipped["batch-capture manifests outside the analysis window"] = selection.outside_window
+        if not files and notes:
+            raise JobFailed(" ".join(notes))
         stats = InputStats()
         if preprocessor is not None:
             frames = preprocessed_dataset_batches(files, fmt, preprocessor, names, stats, progress)
@@ -121,7 +132,7 @@ def _compute(source: str | os.PathLike[str], fmt: DatasetFormat, *, names: Seque
                 records, where = sum(bad.values()), "in the input"
             raise JobFailed(f"{records} records {where}, none parseable: {reason_counts(bad)}")
         raise JobFailed(NO_DATA_REASON)
-    return Computed(state, bad, skipped, file_count)
+    return Computed(state, bad, skipped, file_count, notes if fmt.kind not in ("capture", "merge") else ())
 
 
 def _monitoring_config(override_method: str | None) -> dict[str, Any] | None:
@@ -157,7 +168,8 @@ def suggest_baseline(
     out.mkdir(parents=True, exist_ok=True)
     outputs = [write_document(out / STATISTICS_FILE, statistics), write_document(out / CONSTRAINTS_FILE, constraints)]
     post_process(post_analytics_processor_script, environment, log)
-    message = with_bad_records(completion_message([]), computed.bad, computed.state.item_count)
+    message = with_bad_records(" ".join([completion_message([]), *computed.notes]), computed.bad,
+                               computed.state.item_count)
     return JobSummary(computed.state.item_count, computed.bad, message, out, outputs, statistics, constraints,
                       input_files=computed.files, skipped_records=computed.skipped)
 
@@ -215,7 +227,8 @@ def analyze(
     if violations is not None:
         outputs.append(write_document(out / VIOLATIONS_FILE, violations_document(violations)))
     post_process(post_analytics_processor_script, environment, log)
-    message = with_bad_records(completion_message(violations or []), computed.bad, computed.state.item_count)
+    message = with_bad_records(" ".join([completion_message(violations or []), *computed.notes]), computed.bad,
+                               computed.state.item_count)
     return JobSummary(computed.state.item_count, computed.bad, message, out, outputs, statistics, constraints,
                       violations, input_files=computed.files, skipped_records=computed.skipped,
                       baseline_statistics=base_stats, baseline_constraints=base_constraints)

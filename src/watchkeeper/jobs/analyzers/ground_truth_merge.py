@@ -16,6 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
+from watchkeeper.capture.hours import hour_path_expr
+from watchkeeper.capture.window import parse_time, window_mask
 from watchkeeper.jobs.toolkit.inputs import ProgressFn, capture_lines, text_lines
 from watchkeeper.jobs.toolkit.job_log import JobLog
 from watchkeeper.jobs.toolkit.summary import NO_DATA_REASON, JobFailed
@@ -46,6 +48,7 @@ def merge(
             line.json_path_match("$.eventMetadata.inferenceId"), line.json_path_match("$.eventMetadata.eventId")
         ),
         time=line.json_path_match("$.eventMetadata.inferenceTime"),
+        source=line.json_path_match("$.eventMetadata.invocationSource"),
         capture=line.json_path_match("$.captureData"),
         metadata=line.json_path_match("$.eventMetadata"),
     )
@@ -66,10 +69,15 @@ def merge(
             ) if n
         )
         raise JobFailed(f"{all_captured} captured records, none parseable: {reasons}")
-    if start_time:
-        captured = captured.filter(pl.col("time") >= start_time)
-    if end_time:
-        captured = captured.filter(pl.col("time") < end_time)
+    try:  # the window rule (capture/window.py): shadow traffic skipped, times compared as instants
+        start, end = parse_time(start_time or None), parse_time(end_time or None)
+    except ValueError as error:
+        raise JobFailed(f"Invalid analysis window: {error}") from error
+    keep, counts = window_mask(captured.get_column("time"), captured.get_column("source"), start, end)
+    captured = captured.filter(keep)
+    if counts.shadow or counts.no_time:
+        log.info(f"Ground-truth merge: {counts.shadow} shadow-traffic record(s) skipped, {counts.no_time} with an "
+                 "unparseable inferenceTime")
 
     truth_files = sorted(p for p in Path(ground_truth_source).rglob("*") if p.is_file())
     truth = text_lines(truth_files).with_columns(
@@ -90,13 +98,7 @@ def merge(
             pl.col("metadata"),
             pl.lit("}"),
         ),
-        hour=pl.concat_str(
-            pl.col("time").str.slice(0, 4),
-            pl.col("time").str.slice(5, 2),
-            pl.col("time").str.slice(8, 2),
-            pl.col("time").str.slice(11, 2),
-            separator="/",
-        ),
+        hour=hour_path_expr(pl.col("time")),
     )
     log.info(
         f"Ground-truth merge: {captured.height} captured inferences in the window, {truth.height} labels, "

@@ -84,7 +84,11 @@ def dataset_batches(files: Sequence[Path], fmt: DatasetFormat, stats: InputStats
             first = True
             for chunk in _read_chunks(path):
                 # Spark reads a header from the first line of every file; the first file's names count.
-                batch, header = read_csv(chunk, header=fmt.header and first, names=names, width=width)
+                try:
+                    batch, header = read_csv(chunk, header=fmt.header and first, names=names, width=width)
+                except pl.exceptions.PolarsError as error:
+                    raise JobFailed(f"ClientError: {path.name} could not be read as CSV: its rows could not be "
+                                    "parsed (check its encoding, quoting and line ends)") from error
                 if first and fmt.header and width is None:
                     names = header
                 first = False

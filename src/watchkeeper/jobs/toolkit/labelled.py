@@ -25,6 +25,8 @@ import orjson
 import polars as pl
 
 from watchkeeper.analysis.columns import read_ndjson
+from watchkeeper.capture import payloads
+from watchkeeper.capture.window import OUTSIDE, SHADOW, select_frame
 from watchkeeper.jobs.toolkit.formats import DatasetFormat
 from watchkeeper.jobs.toolkit.inputs import InputStats, ProgressFn, dataset_batches
 from watchkeeper.jobs.toolkit.summary import JobFailed
@@ -41,7 +43,8 @@ _SIDE = pl.Struct({"observedContentType": pl.String, "mode": pl.String, "data": 
 MERGE_SCHEMA = {
     "groundTruthData": pl.Struct({"data": pl.String, "encoding": pl.String}),
     "captureData": pl.Struct({"endpointInput": _SIDE, "endpointOutput": _SIDE}),
-    "eventMetadata": pl.Struct({"eventId": pl.String, "inferenceId": pl.String, "inferenceTime": pl.String}),
+    "eventMetadata": pl.Struct({"eventId": pl.String, "inferenceId": pl.String, "inferenceTime": pl.String,
+                                "invocationSource": pl.String}),
 }
 _INDEX = re.compile(r"^\s*\d+\s*$")
 
@@ -191,16 +194,9 @@ def json_batches(files: Sequence[Path], fmt: DatasetFormat, attrs: Attributes, r
 def _payload_values(side: pl.DataFrame, attribute: str | None) -> pl.Series:
     """Values at `attribute` of one capture side or ground-truth payload (`data`, `encoding`, and
     `observedContentType` when present): CSV by index, JSON by path or index, BASE64 decoded first."""
-    data = side.get_column("data")
-    encoding = side.get_column("encoding").fill_null("CSV").str.to_uppercase()
-    content_type = (side.get_column("observedContentType") if "observedContentType" in side.columns
-                    else pl.Series([""] * side.height)).fill_null("").str.to_lowercase()
-    is_base64 = encoding == "BASE64"
-    if is_base64.any():
-        decoded = data.str.decode("base64", strict=False).cast(pl.String, strict=False)
-        data = pl.select(pl.when(is_base64).then(decoded).otherwise(data)).to_series()
-    is_json = (encoding == "JSON") | (is_base64 & content_type.str.contains("json"))
-    data = data.str.strip_chars()
+    decoded = payloads.decode(side)  # capture/payloads.py: CSV, JSON, BASE64 (undecodable: null)
+    is_json = decoded.is_json
+    data = decoded.text.str.strip_chars()
     json_values = _json_values(data, attribute)
     if attribute is None:
         csv_values = data
@@ -235,18 +231,13 @@ def merge_batches(files: Sequence[Path], fmt: DatasetFormat, attrs: Attributes, 
 
 
 def _in_window(frame: pl.DataFrame, start: Any, end: Any, reading: Reading) -> pl.DataFrame:
-    """Records whose inferenceTime is in [start, end) when a window is given."""
-    if (start is None and end is None) or frame.height == 0:
+    """The window rule (capture/window.py): shadow traffic skipped; with a window, records whose inferenceTime
+    is in [start, end)."""
+    if frame.height == 0:
         return frame
-    times = frame.select(pl.col("eventMetadata").struct.field("inferenceTime")
-                         .str.to_datetime(strict=False, time_unit="us", time_zone="UTC")).to_series()
-    inside = times.is_not_null()
-    reading.stats.count(NO_TIME, times.null_count())
-    if start is not None:
-        inside &= times >= start
-    if end is not None:
-        inside &= times < end
-    outside = int(len(times) - times.null_count() - inside.sum())
-    if outside:
-        reading.skipped["outside the analysis window"] += outside
-    return frame.filter(inside)
+    frame, counts = select_frame(frame, start, end)
+    reading.stats.count(NO_TIME, counts.no_time)
+    for reason, n in ((OUTSIDE, counts.outside), (SHADOW, counts.shadow)):
+        if n:
+            reading.skipped[reason] += n
+    return frame
