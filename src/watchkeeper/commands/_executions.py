@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Row, select
 
 from watchkeeper.config import Settings
+from watchkeeper.jobs.executors import Executor
 from watchkeeper.jobs.runner import JobRunner
 from watchkeeper.scheduling.fire_times import Window
 from watchkeeper.services.container import Services
@@ -45,7 +46,12 @@ def open_services(args: argparse.Namespace) -> tuple[Services, RequestContext]:
 
 
 def run_execution(
-    services: Services, ctx: RequestContext, schedule_name: str, scheduled_time: float, window: Window | None
+    services: Services,
+    ctx: RequestContext,
+    schedule_name: str,
+    scheduled_time: float,
+    window: Window | None,
+    executor: Executor | None = None,
 ) -> tuple[str, str]:
     """(status, detail) of one execution of `schedule_name` at `scheduled_time`, once its whole plan has run:
     each job is run here unless a server's runner took it first (then its verdict is awaited)."""
@@ -68,6 +74,7 @@ def run_execution(
             services.settings.jobs_dir,
             lease_seconds=lease,
             settings=services.settings,
+            executor=executor,
         )
         row = services.processing_jobs.claim_named(ctx, execution.processing_job_name, runner.owner, lease)
         if row is not None:
