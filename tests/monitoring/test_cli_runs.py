@@ -3,6 +3,7 @@ processes on one store never starting the same execution twice."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import time
@@ -189,3 +190,47 @@ def test_two_servers_on_one_store_start_each_execution_once(tmp_path: Path) -> N
     finally:
         first.stop()
         second.stop()
+
+
+def test_run_on_a_type_whose_analysis_is_not_built_says_failed_with_the_reason(tmp_path: Path) -> None:
+    """The execution the run created is Failed (as ListMonitoringExecutions says), so is the run: exit 1."""
+    from tests.api.conftest import job_definition_request
+    from tests.plans.conftest import CTX
+    from watchkeeper.config import Settings
+    from watchkeeper.services.container import Services
+    from watchkeeper.services.monitoring_types import MODEL_BIAS
+
+    services = Services.build(dataclasses.replace(Settings(), data_dir=tmp_path / "data"))
+    try:
+        services.endpoints.create_model(CTX, {"ModelName": "m", "PrimaryContainer": {"Image": "x"}})
+        services.endpoints.create_endpoint_config(
+            CTX,
+            {
+                "EndpointConfigName": "c",
+                "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": "m"}],
+                "DataCaptureConfig": capture_config("s3://bucket/capture"),
+            },
+        )
+        services.endpoints.create(CTX, {"EndpointName": "churn-endpoint", "EndpointConfigName": "c"})
+        services.job_definitions.create(CTX, MODEL_BIAS, job_definition_request("ModelBias", "bias"))
+        services.schedules.create(
+            CTX,
+            "bias-hourly",
+            {
+                "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"},
+                "MonitoringJobDefinitionName": "bias",
+                "MonitoringType": "ModelBias",
+            },
+            [],
+        )
+    finally:
+        services.close()
+    run = subprocess.run(
+        [sys.executable, "-m", "watchkeeper", "run", "bias-hourly", "--data-dir", str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.stdout.startswith("bias-hourly: Failed. ModelBias executions are not supported"), run.stdout
+    assert "Skipped" not in run.stdout
