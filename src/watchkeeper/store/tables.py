@@ -70,7 +70,7 @@ monitoring_executions = Table(
     Column("processing_job_name", String(63)),
     Column("window_start", Float),
     Column("window_end", Float),
-    # Model quality runs a merge job, then the analysis job: the second request waits here.
+    # The requests of the plan's jobs still to run, in order (a JSON list; services/plans.py).
     Column("next_job", Text),
     # One execution per schedule and fire time, however many scheduler processes share the store.
     UniqueConstraint("account", "region", "schedule_key", "scheduled_time", name="uq_execution_fire_time"),
