@@ -25,6 +25,7 @@ from sqlalchemy import insert
 
 from tests.api.conftest import hourly_config, job_definition_request
 from tests.server_process import ServerProcess
+from tests.waiting import poll
 from watchkeeper.store import Database
 from watchkeeper.store.tables import monitoring_executions
 
@@ -65,15 +66,13 @@ def schedule_names(sm: Any, **filters: Any) -> list[str]:
 
 def wait_until_scheduled(sm: Any, names: list[str], timeout: float = 10.0) -> None:
     """Created schedules are Pending until the activation delay (0.3 s in tests) passes."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        statuses = {
-            sm.describe_monitoring_schedule(MonitoringScheduleName=n)["MonitoringScheduleStatus"] for n in names
-        }
-        if statuses == {"Scheduled"}:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"schedules still not Scheduled after {timeout}s: {statuses}")
+    statuses = poll(
+        lambda: {sm.describe_monitoring_schedule(MonitoringScheduleName=n)["MonitoringScheduleStatus"] for n in names},
+        until=lambda seen: seen == {"Scheduled"},
+        timeout=timeout,
+        interval=0.05,
+    )
+    assert statuses == {"Scheduled"}, f"schedules still not Scheduled after {timeout}s: {statuses}"
 
 
 # --- ListMonitoringSchedules ------------------------------------------------------------------------

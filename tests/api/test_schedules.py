@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.api.conftest import data_quality_definition, hourly_config, job_definition_request
+from tests.waiting import poll
 
 
 def wait_status(sm: Any, name: str, wanted: str, timeout: float = 10.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        described = sm.describe_monitoring_schedule(MonitoringScheduleName=name)
-        if described["MonitoringScheduleStatus"] == wanted or time.monotonic() > deadline:
-            return described
-        time.sleep(0.1)
+    return poll(
+        lambda: sm.describe_monitoring_schedule(MonitoringScheduleName=name),
+        until=lambda described: described["MonitoringScheduleStatus"] == wanted,
+        timeout=timeout,
+    )
 
 
 def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:

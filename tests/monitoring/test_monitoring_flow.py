@@ -15,6 +15,7 @@ import pytest
 from tests.aws_fixtures import aws_fixture
 from tests.endpoint_helpers import FAST_ENV, capture_config, deploy, read_capture
 from tests.server_process import ServerProcess
+from tests.waiting import poll
 
 ARTIFACTS = aws_fixture("churn-data-quality")
 TRAINING = ARTIFACTS / "training-dataset-with-header.csv"
@@ -34,12 +35,12 @@ def s3_path(server: ServerProcess, uri: str) -> Path:
 
 
 def wait_for_job(sm: Any, name: str, timeout: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        job = sm.describe_processing_job(ProcessingJobName=name)
-        if job["ProcessingJobStatus"] not in ("InProgress", "Stopping") or time.monotonic() > deadline:
-            return job
-        time.sleep(0.2)
+    return poll(
+        lambda: sm.describe_processing_job(ProcessingJobName=name),
+        until=lambda job: job["ProcessingJobStatus"] not in ("InProgress", "Stopping"),
+        timeout=timeout,
+        interval=0.2,
+    )
 
 
 def suggest_baseline(sm: Any, server: ServerProcess, name: str, dataset_uri: str, output_uri: str) -> dict[str, Any]:

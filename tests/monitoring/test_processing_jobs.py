@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from tests.endpoint_helpers import FAST_ENV
 from tests.monitoring.test_monitoring_flow import ANALYZER, ROLE, wait_for_job
 from tests.server_process import ServerProcess
+from tests.waiting import poll
 from watchkeeper.jobs.contract import job_folder
 
 BYOC_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-analyzer:1"
@@ -120,12 +121,11 @@ def inputs(server: ServerProcess) -> None:
 
 
 def wait_status(sm: Any, name: str, wanted: str, timeout: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        job = sm.describe_processing_job(ProcessingJobName=name)
-        if job["ProcessingJobStatus"] == wanted or time.monotonic() > deadline:
-            return job
-        time.sleep(0.1)
+    return poll(
+        lambda: sm.describe_processing_job(ProcessingJobName=name),
+        until=lambda job: job["ProcessingJobStatus"] == wanted,
+        timeout=timeout,
+    )
 
 
 def job_process(name: str) -> psutil.Process:

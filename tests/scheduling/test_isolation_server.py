@@ -15,6 +15,7 @@ from sqlalchemy import insert
 from tests.api.conftest import hourly_config
 from tests.endpoint_helpers import FAST_ENV, capture_config, deploy
 from tests.server_process import ServerProcess
+from tests.waiting import poll
 from watchkeeper.clock import millis
 from watchkeeper.config import Settings
 from watchkeeper.services.container import Services
@@ -66,12 +67,7 @@ def poison(data_dir: Path, name: str) -> None:
 
 
 def wait_for(check: Any, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
+    return poll(check, timeout=timeout, interval=0.2)
 
 
 def test_a_poisoned_schedule_in_the_database_stops_nothing(tmp_path: Path, model_url: str) -> None:
