@@ -7,7 +7,7 @@
   Spark's `_c0, _c1, ...` for positions neither covers.
 - Everything is columnar (polars and numpy over the raw bytes); no per-row Python objects.
 
-Nothing here reads files: callers pass bytes (see `watchkeeper.jobs.builtin`, `watchkeeper.capture.reader`).
+Nothing here reads files: callers pass bytes (see `watchkeeper.jobs.toolkit.inputs`, `watchkeeper.capture.reader`).
 """
 
 from __future__ import annotations
