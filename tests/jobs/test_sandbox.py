@@ -158,7 +158,7 @@ def test_grandchild_dies_when_the_job_ends(server: ServerProcess, mode: str) -> 
     sm = server.client()
     marker = f"{RUN}1"
     sm.create_processing_job(**shell_job(f"ends-{mode}", f"setsid sleep {marker} & sleep 1.5; echo done"))
-    assert wait_until(lambda: marked(marker)), "the grandchild never started"
+    assert wait_until(lambda: marked(marker), timeout=40), "the grandchild never started"
     job = wait_for_job(sm, f"ends-{mode}", timeout=30)
     assert job["ProcessingJobStatus"] == "Completed", job.get("FailureReason")
     assert wait_until(lambda: not marked(marker), timeout=5), "a setsid grandchild outlived its job"
@@ -168,7 +168,7 @@ def test_grandchild_dies_when_the_job_is_stopped(server: ServerProcess, mode: st
     sm = server.client()
     marker = f"{RUN}2"
     sm.create_processing_job(**shell_job(f"stop-{mode}", f"setsid sleep {marker} & sleep 60"))
-    assert wait_until(lambda: marked(marker)), "the grandchild never started"
+    assert wait_until(lambda: marked(marker), timeout=40), "the grandchild never started"
     sm.stop_processing_job(ProcessingJobName=f"stop-{mode}")
     job = wait_for_job(sm, f"stop-{mode}", timeout=30)
     assert job["ProcessingJobStatus"] == "Stopped"
@@ -181,7 +181,7 @@ def test_grandchild_dies_at_max_runtime(server: ServerProcess, mode: str) -> Non
     # the shell ignores SIGTERM: the launcher's SIGKILL after the grace still ends it
     sm.create_processing_job(**shell_job(f"timeout-{mode}", f"trap '' TERM; setsid sleep {marker} & sleep 60",
                                          max_runtime=2))
-    assert wait_until(lambda: marked(marker)), "the grandchild never started"
+    assert wait_until(lambda: marked(marker), timeout=40), "the grandchild never started"
     job = wait_for_job(sm, f"timeout-{mode}", timeout=30)
     assert job["ProcessingJobStatus"] == "Failed" and "MaxRuntimeInSeconds" in job["FailureReason"]
     assert wait_until(lambda: not marked(marker), timeout=5), "a setsid grandchild outlived MaxRuntime"
@@ -192,9 +192,9 @@ def test_grandchild_dies_with_a_killed_server(base_dir: Path, mode: str) -> None
     marker = f"{RUN}4"
     try:
         server.client().create_processing_job(**shell_job("orphan", f"setsid sleep {marker} & sleep 60"))
-        assert wait_until(lambda: marked(marker)), "the grandchild never started"
+        assert wait_until(lambda: marked(marker), timeout=40), "the grandchild never started"
         server.kill()  # kill -9: no shutdown code runs
-        assert wait_until(lambda: not marked(marker), timeout=10), "a setsid grandchild outlived kill -9 of the server"
+        assert wait_until(lambda: not marked(marker), timeout=20), "a setsid grandchild outlived kill -9 of the server"
     finally:
         server.kill()
 
