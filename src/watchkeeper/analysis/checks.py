@@ -11,11 +11,12 @@ the window lacks the column, otherwise its data_type_check, completeness_check,
 categorical_values_check and baseline_drift_check (none when its data_type_check failed); then one
 extra_column_check per column the constraints do not know, in the window's column order. How each
 check decides, and which texts are AWS's own and which are ours, is in `docs/analysis-checks.md`.
+Drift is measured in `drift.py` (once per window; the verdicts here and the metric lines read the same
+measures).
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -23,11 +24,20 @@ from typing import Any
 from watchkeeper.analysis import distance
 from watchkeeper.analysis.aws_json import java_double
 from watchkeeper.analysis.check_config import disabled, feature_config, global_config
+from watchkeeper.analysis.drift import (
+    BASELINE_DRIFT_CHECK,
+    Drift,
+    by_name,
+    categorical_counts,
+    drift_distances,
+    drift_violation,
+    measure_drift,
+    sketch_of,
+)
 from watchkeeper.analysis.types import BOOLEAN_PATTERN, FRACTIONAL_PATTERN, INTEGRAL_PATTERN, NUMERIC_TYPES
 
 DATA_TYPE_CHECK = "data_type_check"
 COMPLETENESS_CHECK = "completeness_check"
-BASELINE_DRIFT_CHECK = "baseline_drift_check"
 MISSING_COLUMN_CHECK = "missing_column_check"
 EXTRA_COLUMN_CHECK = "extra_column_check"
 CATEGORICAL_VALUES_CHECK = "categorical_values_check"
@@ -45,6 +55,7 @@ def find_violations(
     constraints: Mapping[str, Any],
     *,
     type_counts: Mapping[str, Any] | None = None,
+    drift: Mapping[str, Drift] | None = None,
 ) -> list[dict[str, str]]:
     """The violations of `constraints` by the window described by `current_statistics`.
 
@@ -52,13 +63,15 @@ def find_violations(
     categorical buckets); without it no drift is checked. `type_counts` optionally gives, per feature,
     Deequ's data-type histogram of the window's raw values (`{"Integral": n, "Fractional": n,
     "String": n, "Boolean": n, "Unknown": n}`, or a `types.TypeCounts`); when absent the type ratio is
-    read from the statistics document (see `type_match_ratio`).
+    read from the statistics document (see `type_match_ratio`). `drift` is the window's measured drift
+    (`drift.measure_drift` of the same documents); when absent it is measured here.
     """
     shared = global_config(constraints)
     if disabled(shared["evaluate_constraints"]):
         return []
-    current = _by_name(current_statistics)
-    baseline = _by_name(baseline_statistics) if baseline_statistics else {}
+    current = by_name(current_statistics)
+    if drift is None:
+        drift = measure_drift(baseline_statistics, current_statistics, constraints)
     constrained = constraints.get("features") or []
     known = {feature["name"] for feature in constrained}
     violations: list[dict[str, str]] = []
@@ -89,9 +102,10 @@ def find_violations(
                 type_failed = type_failed or found["constraint_check_type"] == DATA_TYPE_CHECK
         # No drift verdict for a column that failed its type check: the window no longer holds the kind
         # of values the baseline's distribution describes (docs/analysis-checks.md, "Drift for a column
-        # whose type check failed"). drift_distances still measures it for the metrics.
-        if name in baseline and not type_failed and not disabled(config["perform_comparison"]):
-            found = _baseline_drift(name, constraint, baseline[name], observed, config)
+        # whose type check failed"). Its drift is still measured, for the metrics.
+        measured = drift.get(name)
+        if measured is not None and not type_failed and not disabled(config["perform_comparison"]):
+            found = drift_violation(name, measured, config)
             if found:
                 violations.append(found)
 
@@ -109,36 +123,7 @@ def find_violations(
     return violations
 
 
-def drift_distances(
-    baseline_statistics: Mapping[str, Any],
-    current_statistics: Mapping[str, Any],
-    constraints: Mapping[str, Any],
-) -> dict[str, float]:
-    """The drift distance of every feature both documents describe, violated or not.
-
-    What `feature_baseline_drift_<feature>` metrics report (spec §8). Uses each feature's method and
-    `perform_comparison`; ChiSquared features report their p-value. Features without comparable
-    distributions are left out.
-    """
-    shared = global_config(constraints)
-    current = _by_name(current_statistics)
-    baseline = _by_name(baseline_statistics)
-    result: dict[str, float] = {}
-    for constraint in constraints.get("features") or []:
-        name = constraint["name"]
-        config = feature_config(shared, constraint)
-        if name in current and name in baseline and not disabled(config["perform_comparison"]):
-            measured = _drift(constraint, baseline[name], current[name], config)
-            if measured is not None and not math.isnan(measured[0]):
-                result[name] = measured[0]
-    return result
-
-
 # ------------------------------------------------------------------------------------------ statistics
-
-
-def _by_name(statistics: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
-    return {feature["name"]: feature for feature in (statistics or {}).get("features") or []}
 
 
 def _stats(feature: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -148,26 +133,6 @@ def _stats(feature: Mapping[str, Any]) -> Mapping[str, Any]:
 def _present_missing(feature: Mapping[str, Any]) -> tuple[int, int]:
     common = _stats(feature).get("common") or {}
     return int(common.get("num_present", 0)), int(common.get("num_missing", 0))
-
-
-def _sketch(feature: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    kll = ((feature.get("numerical_statistics") or {}).get("distribution") or {}).get("kll") or {}
-    sketch = kll.get("sketch")
-    if not sketch or not sketch.get("data") or not any(sketch["data"]):
-        return None  # AWS's own files can carry `"data": null` (spec §12.1, truncated log lines)
-    return sketch
-
-
-def _categorical_counts(feature: Mapping[str, Any]) -> dict[str, float] | None:
-    distribution = (feature.get("string_statistics") or {}).get("distribution") or {}
-    buckets = (distribution.get("categorical") or {}).get("buckets")
-    if not buckets:
-        return None
-    counts: dict[str, float] = {}
-    for bucket in buckets:
-        key = str(bucket["value"])
-        counts[key] = counts.get(key, 0.0) + float(bucket["count"])
-    return counts
 
 
 # ------------------------------------------------------------------------------------------ checks
@@ -200,7 +165,7 @@ def type_match_ratio(expected: str, feature: Mapping[str, Any], counts: Any = No
             return 1.0
         if expected != "Integral":
             return 0.0
-        sketch = _sketch(feature)
+        sketch = sketch_of(feature)
         if sketch is None:
             return 0.0
         values, weights = distance.sketch_samples(sketch)
@@ -208,7 +173,7 @@ def type_match_ratio(expected: str, feature: Mapping[str, Any], counts: Any = No
         return float(whole / weights.sum()) if whole > 0 else 0.0
     if current_type == "String":
         present, _ = _present_missing(feature)
-        buckets = _categorical_counts(feature) or {}
+        buckets = categorical_counts(feature) or {}
         matching = sum(c for value, c in buckets.items() if _matches(expected, value))
         return matching / present if matching > 0 and present > 0 else 0.0
     if current_type == expected:
@@ -273,7 +238,7 @@ def _completeness(name, constraint, observed, config, counts) -> dict[str, str] 
 
 def _categorical_values(name, constraint, observed, config, counts) -> dict[str, str] | None:
     domain = (constraint.get("string_constraints") or {}).get("domains")
-    buckets = _categorical_counts(observed)
+    buckets = categorical_counts(observed)
     if not domain or buckets is None:
         return None
     present, missing = _present_missing(observed)
@@ -290,67 +255,11 @@ def _categorical_values(name, constraint, observed, config, counts) -> dict[str,
     return _violation(name, CATEGORICAL_VALUES_CHECK, text)
 
 
-def _drift(
-    constraint: Mapping[str, Any],
-    baseline: Mapping[str, Any],
-    observed: Mapping[str, Any],
-    config: Mapping[str, Any],
-) -> tuple[float, str] | None:
-    """`(distance, kind)` with kind "numeric", "linf" or "chisquared"; None when not comparable."""
-    expected = constraint.get("inferred_type", baseline.get("inferred_type"))
-    if expected in NUMERIC_TYPES:
-        base_sketch, cur_sketch = _sketch(baseline), _sketch(observed)
-        if base_sketch is None or cur_sketch is None:
-            return None
-        return distance.numerical_distance(base_sketch, cur_sketch, config["comparison_method"]), "numeric"
-    if expected == "String":
-        base_counts, cur_counts = _categorical_counts(baseline), _categorical_counts(observed)
-        if not base_counts or not cur_counts:
-            return None
-        if config["categorical_drift_method"] == "ChiSquared":
-            return distance.chi_squared_p_value(base_counts, cur_counts), "chisquared"
-        return distance.categorical_distance(base_counts, cur_counts, config["comparison_method"]), "linf"
-    return None
-
-
-def _baseline_drift(name, constraint, baseline, observed, config) -> dict[str, str] | None:
-    measured = _drift(constraint, baseline, observed, config)
-    if measured is None:
-        return None
-    value, kind = measured
-    if kind == "numeric":
-        threshold = config["comparison_threshold"]
-        if not value > float(threshold):
-            return None
-        # Real AWS text (spec §7.2); AWS's report parser reads the number with "distance: (.+) exceeds".
-        text = f"Numerical distance: {java_double(value)} exceeds numerical threshold: {_number(threshold)}"
-    elif kind == "linf":
-        threshold = config["categorical_comparison_threshold"]
-        if not value > float(threshold):
-            return None
-        text = (
-            f"Categorical distance: {java_double(value)} exceeds categorical threshold: {_number(threshold)}"
-        )
-    else:
-        threshold = config["categorical_comparison_threshold"]
-        if math.isnan(value) or not value < float(threshold):
-            return None
-        text = (
-            f"Categorical distance (ChiSquared p-value): {java_double(value)} is below categorical "
-            f"threshold: {_number(threshold)}"
-        )
-    return _violation(name, BASELINE_DRIFT_CHECK, text)
-
-
 def _violation(name: str, check: str, description: str) -> dict[str, str]:
     return {"feature_name": name, "constraint_check_type": check, "description": description}
 
 
-# ------------------------------------------------------------------------------------------ formatting
-
-
-def _number(value: Any) -> str:
-    """A threshold as written in constraints.json: an integer stays `0`, a double prints as Java does."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return java_double(float(value))
+__all__ = [
+    "BASELINE_DRIFT_CHECK", "CATEGORICAL_VALUES_CHECK", "COMPLETENESS_CHECK", "DATA_TYPE_CHECK", "EXTRA_COLUMN_CHECK",
+    "MISSING_COLUMN_CHECK", "drift_distances", "find_violations", "measure_drift", "type_match_ratio",
+]
