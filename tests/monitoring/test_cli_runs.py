@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
-import pytest
 
 from tests.endpoint_helpers import FAST_ENV, capture_config, deploy
 from tests.monitoring.test_monitoring_flow import ANALYZER, ROLE, TRAINING
@@ -54,7 +53,6 @@ def cli(server: ServerProcess, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.skipif(not TRAINING.exists(), reason="real artifacts not found")
 def test_run_and_backfill(tmp_path: Path, model_url: str) -> None:
     server = ServerProcess(tmp_path / "data", env=FAST_ENV).start()
     try:

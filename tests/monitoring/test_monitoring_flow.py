@@ -89,7 +89,6 @@ def suggest_baseline(sm: Any, server: ServerProcess, name: str, dataset_uri: str
     return wait_for_job(sm, name)
 
 
-@pytest.mark.skipif(not TRAINING.exists(), reason=f"real artifacts not found at {ARTIFACTS}")
 def test_endpoint_traffic_baseline_schedule_execution_reports(server: ServerProcess, model_url: str) -> None:
     sm, runtime = server.client(), server.client("sagemaker-runtime")
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from watchkeeper.capture.batch_staging import TooManyFolders, staged_folders
 from watchkeeper.scheduling.fire_times import Window, hour_path, iso
 from watchkeeper.storage import join_uri
 
@@ -68,6 +69,8 @@ class ExecutionInputs:
     window: Window
     capture: CaptureSource | None
     suffix: str  # `<yyyymmddHHMM>-<24 hex>`, shared by the jobs of one execution
+    # Batch monitoring: the objects the window's batch-capture manifests name (read by the starter).
+    manifest_objects: tuple[str, ...] = ()
 
     @classmethod
     def of(
@@ -78,9 +81,12 @@ class ExecutionInputs:
         scheduled_time: float,
         window: Window,
         capture: CaptureSource | None,
+        manifest_objects: tuple[str, ...] = (),
     ) -> ExecutionInputs:
         suffix = job_name("x", scheduled_time).split("-", 1)[1]
-        return cls(monitoring_type, definition, schedule_name, scheduled_time, window, capture, suffix)
+        return cls(
+            monitoring_type, definition, schedule_name, scheduled_time, window, capture, suffix, manifest_objects
+        )
 
     @property
     def ground_truth_uri(self) -> str | None:
@@ -161,6 +167,13 @@ def data_quality_request(inputs: ExecutionInputs) -> dict[str, Any]:
         source = monitoring_input["BatchTransformInput"]
         local_root = source["LocalPath"]
         job_inputs.append(_s3_input("input_1", source["DataCapturedDestinationS3Uri"], local_root))
+        # The manifests name the data; each folder of it is staged where the reader looks (capture/batch.py).
+        try:
+            folders = staged_folders(inputs.manifest_objects, local_root)
+        except TooManyFolders as exc:
+            raise CannotPlan(str(exc)) from None
+        for index, (folder_uri, local_path) in enumerate(folders, start=1):
+            job_inputs.append(_s3_input(f"manifest_objects_{index}", folder_uri, local_path))
         environment["dataset_format"] = json.dumps(_dataset_format(source))
         report = join_uri(output["S3Uri"], schedule_name, hour_path(scheduled_time))
 

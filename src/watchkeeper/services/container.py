@@ -50,6 +50,7 @@ class Services:
         )
         definitions = JobDefinitionService(db, clock, settings, tags)
         processing_jobs = ProcessingJobService(db, clock, tags)
+        store = open_store(settings)
         return cls(
             settings=settings,
             clock=clock,
@@ -59,9 +60,9 @@ class Services:
             schedules=ScheduleService(db, clock, settings, definitions, tags),
             executions=ExecutionService(db),
             endpoints=EndpointService(db, clock, settings, tags),
-            store=open_store(settings),
+            store=store,
             processing_jobs=processing_jobs,
-            starter=ExecutionStarter(db, clock, processing_jobs),
+            starter=ExecutionStarter(db, clock, processing_jobs, store),
         )
 
     def close(self) -> None:

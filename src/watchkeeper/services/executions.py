@@ -12,10 +12,13 @@ import orjson
 from sqlalchemy import Connection, Row, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from watchkeeper.capture.batch_staging import manifest_objects
 from watchkeeper.clock import Clock, millis
+from watchkeeper.errors import ValidationError
 from watchkeeper.scheduling.execution_jobs import CannotPlan, CaptureSource, ExecutionInputs, normalise_definition
 from watchkeeper.scheduling.expressions import parse_schedule_expression
 from watchkeeper.scheduling.fire_times import Window, analysis_window
+from watchkeeper.services.buckets import claim_or_check
 from watchkeeper.services.context import RequestContext
 from watchkeeper.services.endpoints import Deployment
 from watchkeeper.services.listing import list_filters, paginate
@@ -23,6 +26,7 @@ from watchkeeper.services.lookup import find_named
 from watchkeeper.services.monitoring_types import MonitoringType, monitoring_type, not_runnable_reason
 from watchkeeper.services.plans import PlanRunner
 from watchkeeper.services.processing_jobs import ProcessingJobService
+from watchkeeper.storage.base import ObjectStore, parse_s3_uri
 from watchkeeper.store import Database
 from watchkeeper.store.tables import endpoints, job_definitions, monitoring_executions
 
@@ -101,10 +105,13 @@ class Started:
 class ExecutionStarter:
     """Creates one monitoring execution per schedule and fire time, and hands it to the plan runner."""
 
-    def __init__(self, db: Database, clock: Clock, processing_jobs: ProcessingJobService) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, processing_jobs: ProcessingJobService, store: ObjectStore | None = None
+    ) -> None:
         self.db = db
         self.clock = clock
         self.processing_jobs = processing_jobs
+        self.store = store  # lists batch-capture manifests; without it batch executions stage none
         self.plans = PlanRunner(clock, processing_jobs)
 
     def start(self, schedule: Row[Any], scheduled_time: float, window: Window | None = None) -> Started | None:
@@ -179,8 +186,25 @@ class ExecutionStarter:
         if reason:
             raise CannotPlan(reason)
         capture = self._capture_source(conn, ctx, schedule.endpoint_name) if schedule.endpoint_name else None
-        inputs = ExecutionInputs.of(kind.name, definition, schedule.name, scheduled_time, window, capture)
+        batch = definition["MonitoringInputs"][0].get("BatchTransformInput")
+        named = self._manifest_objects(conn, ctx, batch, window) if batch else ()
+        inputs = ExecutionInputs.of(kind.name, definition, schedule.name, scheduled_time, window, capture, named)
         return [job.build(inputs) for job in kind.plan if job.build is not None]
+
+    def _manifest_objects(
+        self, conn: Connection, ctx: RequestContext, batch: dict[str, Any], window: Window
+    ) -> tuple[str, ...]:
+        """The objects the window's batch-capture manifests name. A manifest can name any bucket, so each
+        one is held to the bucket rule of the schedule's account, as a URI in a request would be."""
+        if self.store is None:
+            return ()
+        uris = manifest_objects(self.store, batch["DataCapturedDestinationS3Uri"], window.hours)
+        for bucket in sorted({parse_s3_uri(uri).bucket for uri in uris}):
+            try:
+                claim_or_check(conn, ctx, bucket, "a batch-capture manifest's object", f"s3://{bucket}/")
+            except ValidationError as exc:
+                raise CannotPlan(exc.message) from None
+        return tuple(uris)
 
     @staticmethod
     def _capture_source(conn: Connection, ctx: RequestContext, endpoint: str) -> CaptureSource:
