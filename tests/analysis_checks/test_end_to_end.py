@@ -69,7 +69,7 @@ def test_churn_like_window_reports_aws_texts():
 
     # The metric still carries Churn's distance, above the threshold: measured, not a verdict.
     drift = drift_distances(baseline, current, constraints)
-    metrics = [json.loads(x) for x in metric_lines(current, violations, endpoint="churn", drift=drift)]
+    metrics = [json.loads(x) for x in metric_lines(current, drift, endpoint="churn")]
     churn_drift = next(m for m in metrics if m["MetricName"] == "feature_baseline_drift_Churn")
     assert churn_drift["Value"] == drift["Churn"] > 0.1
     assert len([m for m in metrics if m["MetricName"].startswith("feature_baseline_drift_")]) == 33

@@ -13,13 +13,9 @@ from tests.analysis_checks.documents import (
     unknown_feature,
 )
 from watchkeeper.analysis.checks import find_violations
-from watchkeeper.analysis.report import completion_message, metric_lines, violations_document
+from watchkeeper.analysis.drift import distances, measure_drift
+from watchkeeper.analysis.report import completion_message, metric_lines, status_of, violations_document
 
-DRIFT = {
-    "feature_name": "Day Mins",
-    "constraint_check_type": "baseline_drift_check",
-    "description": "Numerical distance: 0.2711598746081505 exceeds numerical threshold: 0",
-}
 TYPE = {
     "feature_name": "Churn",
     "constraint_check_type": "data_type_check",
@@ -45,6 +41,14 @@ def test_completion_messages_are_the_real_exit_messages():
     assert (
         completion_message([TYPE]) == "CompletedWithViolations: Job completed successfully with 1 violations."
     )
+    assert completion_message(60) == completion_message([TYPE] * 60)
+    assert completion_message(0) == completion_message([])
+
+
+def test_the_status_is_the_first_word_of_the_message():
+    for count in (0, 1, 60):
+        assert completion_message(count).split(":")[0] == status_of(count)
+    assert (status_of(0), status_of(3)) == ("Completed", "CompletedWithViolations")
 
 
 def window():
@@ -58,7 +62,7 @@ def window():
 def test_metric_lines_for_an_endpoint_schedule():
     lines = metric_lines(
         window(),
-        [DRIFT, TYPE],
+        {"Day Mins": 0.2711598746081505},
         endpoint="churn-ep",
         schedule="churn-hourly",
         metric_time="2019-11-26T03:00:00Z",
@@ -105,7 +109,7 @@ def test_metric_lines_for_an_endpoint_schedule():
 
 
 def test_batch_schedule_has_only_the_schedule_dimension_and_no_timestamp_when_none_given():
-    lines = [json.loads(line) for line in metric_lines(window(), [], schedule="batch-daily")]
+    lines = [json.loads(line) for line in metric_lines(window(), schedule="batch-daily")]
     assert all(
         line["Dimensions"] == [{"Name": "MonitoringSchedule", "Value": "batch-daily"}] for line in lines
     )
@@ -114,28 +118,29 @@ def test_batch_schedule_has_only_the_schedule_dimension_and_no_timestamp_when_no
 
 
 def test_drift_distances_can_be_given_for_every_feature():
-    lines = [json.loads(x) for x in metric_lines(window(), [DRIFT], drift={"Day Mins": 0.0, "plan": 0.125})]
+    lines = [json.loads(x) for x in metric_lines(window(), {"Day Mins": 0.0, "plan": 0.125})]
     drift = {
         x["MetricName"]: x["Value"] for x in lines if x["MetricName"].startswith("feature_baseline_drift_")
     }
     assert drift == {"feature_baseline_drift_Day Mins": 0.0, "feature_baseline_drift_plan": 0.125}
 
 
-def test_drift_read_from_violations_of_every_method():
+def test_the_drift_metric_is_the_measure_the_violation_states_for_every_method():
     baseline = statistics(string_feature("plan", {"a": 500, "b": 500}))
     current = statistics(string_feature("plan", {"a": 90, "b": 10}))
     for method in ("LInfinity", "ChiSquared"):
         document = constraints(
             constraint("plan", "String"), categorical_drift_method=method, comparison_method="Simple"
         )
-        violations = find_violations(baseline, current, document)
-        (drift,) = [json.loads(x) for x in metric_lines(current, violations) if "baseline_drift" in x]
-        expected = float(violations[0]["description"].split(": ")[1].split(" ")[0])
-        assert drift["Value"] == expected
+        measured = measure_drift(baseline, current, document)
+        violations = find_violations(baseline, current, document, drift=measured)
+        (drift,) = [json.loads(x) for x in metric_lines(current, distances(measured)) if "baseline_drift" in x]
+        stated = float(violations[0]["description"].split(": ")[1].split(" ")[0])  # the test reads the text
+        assert drift["Value"] == stated == measured["plan"].value
     assert drift["Value"] < 1e-10  # the ChiSquared p-value, printed as 1.0E-…
 
 
 def test_emit_metrics_disabled_emits_nothing():
     document = constraints(constraint("Day Mins", "Fractional"), emit_metrics="Disabled")
-    assert metric_lines(window(), [], constraints=document) == []
-    assert metric_lines(window(), [], constraints=constraints(constraint("Day Mins", "Fractional"))) != []
+    assert metric_lines(window(), constraints=document) == []
+    assert metric_lines(window(), constraints=constraints(constraint("Day Mins", "Fractional"))) != []

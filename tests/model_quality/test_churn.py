@@ -124,8 +124,12 @@ def test_standard_deviations_are_in_aws_range(baseline):
 def test_baseline_job_message(baseline):
     summary, _, _, out = baseline
     assert (out / "message").read_text() == "Completed: Job completed successfully with no violations."
-    assert sorted(p.name for p in out.iterdir()) == ["constraints.json", "message", "statistics.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["constraints.json", "message", "result.json", "statistics.json"]
     assert summary.item_count == 201 and summary.bad_records == {}
+    assert json.loads((out / "result.json").read_text()) == {
+        "version": 1, "analysis_type": "MODEL_QUALITY", "status": "Completed", "violations": 0,
+        "violations_by_check": {}, "item_count": 201, "problem_type": "BinaryClassification",
+        "bad_records": {}, "skipped_records": {}, "input_files": 1}
 
 
 @pytest.mark.parametrize("run", [RUN_A, RUN_B])

@@ -1,21 +1,22 @@
-"""What a data-quality job reports besides statistics: the violations document, the one-line message
-that becomes the processing job's ExitMessage (spec §2.5, §4.3), and CloudWatch-style metric lines
-(spec §8). Pure: documents in, documents and strings out.
+"""What a data-quality job reports besides statistics: the violations document, the job's status and the
+one-line message that becomes the processing job's ExitMessage (spec §2.5, §4.3), and CloudWatch-style metric
+lines (spec §8). Pure: documents in, documents and strings out. `analysis.result` holds a window's typed
+result and calls these; drift distances come measured (`analysis.drift`), never read back out of a
+violation's text.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from watchkeeper.analysis.types import NUMERIC_TYPES
 
-# AWS's own report parser reads drift distances from descriptions with this pattern
-# (amazon-sagemaker-examples, sagemaker_model_monitor/visualization/utils.py).
-_DISTANCE = re.compile(r"distance(?: \([^)]*\))?: (\S+) (?:exceeds|is below)")
+# An analysis job's status, as the execution reports it (spec §2.5): the leading word of the message.
+COMPLETED = "Completed"
+COMPLETED_WITH_VIOLATIONS = "CompletedWithViolations"
 
 
 def violations_document(violations: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -33,25 +34,31 @@ def violations_document(violations: Iterable[Mapping[str, Any]]) -> dict[str, An
     }
 
 
-def completion_message(violations: Sequence[Any]) -> str:
-    """The container's `/opt/ml/output/message` line; N is the number of violation entries (spec §2.5).
+def status_of(violation_count: int) -> str:
+    """`Completed` without violations, `CompletedWithViolations` with any."""
+    return COMPLETED_WITH_VIOLATIONS if violation_count else COMPLETED
+
+
+def completion_message(violations: Sequence[Any] | int) -> str:
+    """The container's `/opt/ml/output/message` line; N is the number of violation entries (spec §2.5),
+    given as the entries or their count. Its first word is the status (`status_of`).
 
     The real texts only show N > 1 ("with 60 violations."); 1 is written as "1 violations." on the
     assumption that the container does not special-case the plural.
     """
-    if not violations:
-        return "Completed: Job completed successfully with no violations."
-    return f"CompletedWithViolations: Job completed successfully with {len(violations)} violations."
+    count = violations if isinstance(violations, int) else len(violations)
+    if not count:
+        return f"{COMPLETED}: Job completed successfully with no violations."
+    return f"{status_of(count)}: Job completed successfully with {count} violations."
 
 
 def metric_lines(
     statistics: Mapping[str, Any],
-    violations: Iterable[Mapping[str, Any]],
+    drift: Mapping[str, float] | None = None,
     *,
     endpoint: str | None = None,
     schedule: str | None = None,
     metric_time: str | None = None,
-    drift: Mapping[str, float] | None = None,
     constraints: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """CloudWatch metric datums for one data-quality window, one JSON object per line (spec §8).
@@ -60,8 +67,8 @@ def metric_lines(
     - `feature_data_<name>` with `StatisticValues` (SampleCount, Sum, Minimum, Maximum) for numeric
       features with at least one value, so Average/Min/Max/Sum/SampleCount are all queryable;
     - `feature_non_null_<name>`: completeness, num_present / (num_present + num_missing);
-    - `feature_baseline_drift_<name>`: the drift distance — from `drift` (see
-      `checks.drift_distances`) when given, else read from the feature's baseline_drift_check entry.
+    - `feature_baseline_drift_<name>`: the feature's drift distance in `drift` (`drift.distances` of the
+      window's measures: every comparable feature, violated or not), when it has one.
     Dimensions: `Endpoint` (when given) and `MonitoringSchedule` (when given); a batch-transform
     schedule has no endpoint. `Timestamp` is `metric_time` (the window start, `YYYY-MM-DDTHH:MM:SSZ`);
     it is left out when None. With `constraints` whose `monitoring_config.emit_metrics` is `Disabled`,
@@ -71,7 +78,7 @@ def metric_lines(
         flag = (constraints.get("monitoring_config") or {}).get("emit_metrics", "Enabled")
         if str(flag).strip().lower() == "disabled":
             return []
-    distances = dict(drift) if drift is not None else _distances_from(violations)
+    distances = dict(drift or {})
     dimensions = [
         {"Name": key, "Value": value}
         for key, value in (("Endpoint", endpoint), ("MonitoringSchedule", schedule))
@@ -109,20 +116,6 @@ def metric_lines(
         if _finite(distances.get(name)):
             emit(f"feature_baseline_drift_{name}", Value=float(distances[name]))
     return lines
-
-
-def _distances_from(violations: Iterable[Mapping[str, Any]]) -> dict[str, float]:
-    found: dict[str, float] = {}
-    for violation in violations:
-        if violation.get("constraint_check_type") != "baseline_drift_check":
-            continue
-        match = _DISTANCE.search(violation.get("description", ""))
-        if match:
-            try:
-                found[violation["feature_name"]] = float(match.group(1))
-            except ValueError:
-                continue
-    return found
 
 
 def _finite(value: Any) -> bool:

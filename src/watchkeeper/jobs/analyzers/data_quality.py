@@ -1,9 +1,10 @@
 """The data-quality analyzer: what SageMaker runs as `sagemaker-model-monitor-analyzer` (spec §4, §6).
 
 Reads a dataset or a capture folder (through `jobs.toolkit.inputs`, with the record preprocessor of
-spec §4.4 when given), folds it into a `DatasetState`, and writes `statistics.json`, `constraints.json` and
-(when analysing against a baseline) `constraint_violations.json`; the post-analytics script (spec §4.5) runs
-last. Returns a `JobSummary`.
+spec §4.4 when given), folds it into a `DatasetState`, builds the typed result from it once
+(`analysis.result.data_quality_result`: statistics, drift, violations, status), and writes `statistics.json`,
+`constraints.json` and (when analysing against a baseline) `constraint_violations.json` from that result;
+the post-analytics script (spec §4.5) runs last. Returns a `JobSummary` holding the result.
 
 - `suggest_baseline(...)` and `analyze(...)` are the library entries (the CLI calls them);
 - `run(environment)` takes the processing job's container Environment of spec §4.2 (`dataset_source`,
@@ -25,10 +26,9 @@ from typing import Any
 
 import polars as pl
 
-from watchkeeper.analysis.checks import drift_distances, find_violations
-from watchkeeper.analysis.report import completion_message, metric_lines, violations_document
+from watchkeeper.analysis.result import DataQualityResult, data_quality_result
 from watchkeeper.analysis.statistics import DatasetState, feature_names
-from watchkeeper.analysis.suggest import default_monitoring_config, suggest_constraints
+from watchkeeper.analysis.suggest import default_monitoring_config
 from watchkeeper.capture.batch import select_inputs
 from watchkeeper.capture.reader import parse_time
 from watchkeeper.jobs.toolkit.documents import load_feature_document, shown_path
@@ -55,11 +55,11 @@ from watchkeeper.jobs.toolkit.summary import (
     VIOLATIONS_FILE,
     JobFailed,
     JobSummary,
+    job_message,
+    publish_metric_lines,
     publishes_metrics,
     reason_counts,
-    with_bad_records,
     write_document,
-    write_metric_lines,
 )
 
 METRICS_FILE = "data-quality-metrics.jsonl"
@@ -162,16 +162,9 @@ def suggest_baseline(
     preprocessor = Preprocessor(record_preprocessor_script, log) if record_preprocessor_script else None
     computed = _compute(dataset_source, fmt, names=None, start_time=None, end_time=None,
                         preprocessor=preprocessor, log=log, progress=progress)
-    statistics = computed.state.to_document()
-    constraints = suggest_constraints(statistics, monitoring_config or _monitoring_config(categorical_drift_method))
-    out = Path(output_path)
-    out.mkdir(parents=True, exist_ok=True)
-    outputs = [write_document(out / STATISTICS_FILE, statistics), write_document(out / CONSTRAINTS_FILE, constraints)]
-    post_process(post_analytics_processor_script, environment, log)
-    message = with_bad_records(" ".join([completion_message([]), *computed.notes]), computed.bad,
-                               computed.state.item_count)
-    return JobSummary(computed.state.item_count, computed.bad, message, out, outputs, statistics, constraints,
-                      input_files=computed.files, skipped_records=computed.skipped)
+    result = data_quality_result(computed.state,
+                                 monitoring_config=monitoring_config or _monitoring_config(categorical_drift_method))
+    return _write(result, computed, output_path, post_analytics_processor_script, environment, log)
 
 
 def analyze(
@@ -210,28 +203,32 @@ def analyze(
         raise JobFailed(f"Invalid analysis window: {error}") from error
     computed = _compute(dataset_source, fmt, names=names, start_time=start, end_time=end,
                         preprocessor=preprocessor, log=log, progress=progress)
-    statistics = computed.state.to_document()
-    config = (base_constraints or {}).get("monitoring_config")
-    violations = None
     try:
-        constraints = suggest_constraints(statistics, config)
-        if base_constraints is not None:
-            violations = find_violations(base_stats, statistics, base_constraints,
-                                         type_counts=computed.state.type_counts())
+        result = data_quality_result(computed.state, baseline_statistics=base_stats,
+                                     baseline_constraints=base_constraints)
     except (AttributeError, TypeError, KeyError, ValueError, IndexError) as error:
         raise JobFailed(f"ClientError: {baseline_files} could not be applied to the data: a value in them is not "
                         f"of the shape SageMaker writes ({type(error).__name__}: {error})") from error
+    return _write(result, computed, output_path, post_analytics_processor_script, environment, log,
+                  baseline_statistics=base_stats, baseline_constraints=base_constraints)
+
+
+def _write(result: DataQualityResult, computed: Computed, output_path: str | os.PathLike[str],
+           post_analytics_processor_script: str | os.PathLike[str] | None, environment: Mapping[str, str] | None,
+           log: JobLog, **baseline: dict[str, Any] | None) -> JobSummary:
+    """The job's output files, all from the result; then the post-analytics script; then the summary."""
     out = Path(output_path)
     out.mkdir(parents=True, exist_ok=True)
-    outputs = [write_document(out / STATISTICS_FILE, statistics), write_document(out / CONSTRAINTS_FILE, constraints)]
-    if violations is not None:
-        outputs.append(write_document(out / VIOLATIONS_FILE, violations_document(violations)))
+    outputs = [write_document(out / STATISTICS_FILE, result.statistics),
+               write_document(out / CONSTRAINTS_FILE, result.constraints)]
+    if result.checked:
+        outputs.append(write_document(out / VIOLATIONS_FILE, result.violations_document()))
     post_process(post_analytics_processor_script, environment, log)
-    message = with_bad_records(" ".join([completion_message(violations or []), *computed.notes]), computed.bad,
-                               computed.state.item_count)
-    return JobSummary(computed.state.item_count, computed.bad, message, out, outputs, statistics, constraints,
-                      violations, input_files=computed.files, skipped_records=computed.skipped,
-                      baseline_statistics=base_stats, baseline_constraints=base_constraints)
+    message = job_message(result, computed.bad, result.item_count, notes=computed.notes)
+    violations = list(result.violations) if result.violations is not None else None
+    return JobSummary(result.item_count, computed.bad, message, out, outputs, dict(result.statistics),
+                      dict(result.constraints), violations, input_files=computed.files,
+                      skipped_records=computed.skipped, result=result, **baseline)
 
 
 def run(environment: Mapping[str, str], *, log: JobLog, progress: ProgressFn | None = None) -> JobSummary:
@@ -270,24 +267,8 @@ def run(environment: Mapping[str, str], *, log: JobLog, progress: ProgressFn | N
             **common,
         )
     if publish:
-        _write_metrics(environment, summary)
+        publish_metric_lines(environment, METRICS_FILE, summary.result)
     return summary
-
-
-def _write_metrics(environment: Mapping[str, str], summary: JobSummary) -> None:
-    constraints = summary.baseline_constraints or summary.constraints
-    drift = None
-    if summary.baseline_statistics and summary.baseline_constraints:
-        drift = drift_distances(summary.baseline_statistics, summary.statistics, summary.baseline_constraints)
-    lines = metric_lines(
-        summary.statistics, summary.violations or [],
-        endpoint=environment.get("sagemaker_endpoint_name") or None,
-        schedule=environment.get("sagemaker_monitoring_schedule_name") or None,
-        metric_time=environment.get("metric_time") or environment.get("start_time") or None,
-        drift=drift,
-        constraints=constraints,
-    )
-    write_metric_lines(environment, METRICS_FILE, lines)
 
 
 __all__ = ["Computed", "analyze", "run", "suggest_baseline"]

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
+from watchkeeper.analysis.report import COMPLETED
+from watchkeeper.analysis.result import RESULT_VERSION
 from watchkeeper.capture.hours import hour_path_expr
 from watchkeeper.capture.window import parse_time, window_mask
 from watchkeeper.jobs.toolkit.inputs import ProgressFn, capture_lines, text_lines
@@ -30,6 +32,14 @@ class MergeSummary:
     merged: int
     unreadable: int
     message: str
+
+    status = COMPLETED  # a merge has nothing to violate
+
+    def result_document(self) -> dict[str, object]:
+        """The job's `result.json` (docs/analysis.md)."""
+        return {"version": RESULT_VERSION, "analysis_type": "GROUND_TRUTH_MERGE", "status": self.status,
+                "captured": self.captured, "labelled": self.labelled, "merged": self.merged,
+                "unreadable": self.unreadable}
 
 
 def merge(

@@ -3,8 +3,9 @@
 Reads a validation dataset with predictions (CSV, JSON Lines, JSON, Parquet) or merged capture +
 ground-truth records (`{"sagemakerMergeJson": {"captureIndexNames": ["endpointOutput"]}}`, spec §3.5) through
 `jobs.toolkit.labelled`, folds the ground-truth, inference and probability attributes into a
-`ModelQualityState` batch by batch, and writes `statistics.json` + `constraints.json` (baseline) and, against
-`baseline_constraints`, `constraint_violations.json` too. Returns the toolkit's `JobSummary`.
+`ModelQualityState` batch by batch, builds the typed result from it once (`analysis.result.model_quality_result`:
+metrics, violations, status), and writes `statistics.json` + `constraints.json` (baseline) and, against
+`baseline_constraints`, `constraint_violations.json` too, from that result. Returns the toolkit's `JobSummary`.
 
 Without an inference attribute, binary predictions come from the probability: positive when
 probability >= probability_threshold_attribute (default 0.5). Rows whose values are missing or unreadable
@@ -22,10 +23,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from watchkeeper.analysis import model_quality as mq
 from watchkeeper.analysis import model_quality_metrics as mqm
 from watchkeeper.analysis import model_quality_states as mqs
-from watchkeeper.analysis.report import completion_message
+from watchkeeper.analysis.result import model_quality_result
 from watchkeeper.capture.reader import parse_time
 from watchkeeper.jobs.toolkit.documents import read_json_document, shown_path
 from watchkeeper.jobs.toolkit.formats import DatasetFormat
@@ -50,15 +50,14 @@ from watchkeeper.jobs.toolkit.summary import (
     VIOLATIONS_FILE,
     JobFailed,
     JobSummary,
+    job_message,
+    publish_metric_lines,
     publishes_metrics,
-    with_bad_records,
     write_document,
-    write_metric_lines,
 )
 
 DEFAULT_THRESHOLD = 0.5
 METRICS_FILE = "model-quality-metrics.jsonl"
-
 
 
 
@@ -217,30 +216,26 @@ def model_quality_job(
     baseline = _load_constraints(baseline_constraints)
     state, reading = compute_state(dataset_source, fmt, problem_type, attrs, start_time=start_time,
                                    end_time=end_time, seed=seed, log=log, progress=progress)
-    statistics = state.to_document()
-    constraints = mq.suggest_constraints(statistics)
-    violations = None
-    if baseline is not None:
-        try:
-            violations = mq.find_violations(statistics, baseline)
-        except ValueError as error:
-            raise JobFailed(f"The baseline constraints cannot be checked: {error}") from error
-        except (AttributeError, TypeError, KeyError, IndexError) as error:
-            raise JobFailed(
-                f"ClientError: baseline constraints {shown_path(baseline_constraints)} could not be applied: a value "
-                f"in them is not of the shape SageMaker writes ({type(error).__name__}: {error})"
-            ) from error
+    try:
+        result = model_quality_result(state, baseline)
+    except ValueError as error:
+        raise JobFailed(f"The baseline constraints cannot be checked: {error}") from error
+    except (AttributeError, TypeError, KeyError, IndexError) as error:
+        raise JobFailed(
+            f"ClientError: baseline constraints {shown_path(baseline_constraints)} could not be applied: a value "
+            f"in them is not of the shape SageMaker writes ({type(error).__name__}: {error})"
+        ) from error
     out = Path(output_path)
     out.mkdir(parents=True, exist_ok=True)
-    outputs = [write_document(out / STATISTICS_FILE, statistics), write_document(out / CONSTRAINTS_FILE, constraints)]
-    if violations is not None:
-        outputs.append(write_document(out / VIOLATIONS_FILE, mq.violations_document(violations)))
-    message = with_bad_records(completion_message(violations or []), reading.stats.bad, state.count,
-                               verb="evaluated")
+    outputs = [write_document(out / STATISTICS_FILE, result.statistics),
+               write_document(out / CONSTRAINTS_FILE, result.constraints)]
+    if result.checked:
+        outputs.append(write_document(out / VIOLATIONS_FILE, result.violations_document()))
+    message = job_message(result, reading.stats.bad, state.count, verb="evaluated")
+    violations = list(result.violations) if result.violations is not None else None
     return JobSummary(state.count, dict(reading.stats.bad), message, out, outputs,
-                      statistics, constraints, violations, input_files=reading.stats.files,
-                      skipped_records=dict(reading.skipped), baseline_constraints=baseline)
-
+                      dict(result.statistics), dict(result.constraints), violations, input_files=reading.stats.files,
+                      skipped_records=dict(reading.skipped), baseline_constraints=baseline, result=result)
 
 
 def run(environment: Mapping[str, str], *, log: JobLog, progress: ProgressFn | None = None) -> JobSummary:
@@ -268,10 +263,7 @@ def run(environment: Mapping[str, str], *, log: JobLog, progress: ProgressFn | N
         log=log, progress=progress,
     )
     if publish:
-        lines = mq.metric_lines(summary.statistics, endpoint=environment.get("sagemaker_endpoint_name") or None,
-                                schedule=environment.get("sagemaker_monitoring_schedule_name") or None,
-                                metric_time=environment.get("metric_time") or environment.get("start_time") or None)
-        write_metric_lines(environment, METRICS_FILE, lines)
+        publish_metric_lines(environment, METRICS_FILE, summary.result)
     return summary
 
 

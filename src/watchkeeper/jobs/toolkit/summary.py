@@ -1,16 +1,19 @@
-"""What a job did and how it says so: `JobFailed` (its text is the FailureReason), `JobSummary`, the
-one-line completion message with bad-record counts, and the files a job writes (documents, the message
-file, CloudWatch metric lines)."""
+"""What a job did and how it says so: `JobFailed` (its text is the FailureReason), `JobSummary` (with the
+analysis's typed result), the one-line completion message with bad-record counts, and the files a job
+writes (documents, the message file, the machine-readable result file, CloudWatch metric lines)."""
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from watchkeeper.analysis import aws_json
+from watchkeeper.analysis.report import COMPLETED
+from watchkeeper.analysis.result import RESULT_VERSION, AnalysisResult
 from watchkeeper.capture import reader as capture_reader
 
 NO_DATA_REASON = "Job inputs had no data"
@@ -18,7 +21,10 @@ NO_DATA_REASON = "Job inputs had no data"
 STATISTICS_FILE = "statistics.json"
 CONSTRAINTS_FILE = "constraints.json"
 VIOLATIONS_FILE = "constraint_violations.json"
+STATE_FILE = "baseline_state.json"  # a baseline's mergeable DatasetState (analysis/state_file.py)
 METRICS_DIRECTORY = "/opt/ml/output/metrics/cloudwatch"
+RESULT_FILE_NAME = "result.json"  # beside the message file: /opt/ml/output/result.json
+FAILED = "Failed"
 
 # Reasons a dataset record is bad (capture records have theirs in `capture.reader`).
 WRONG_WIDTH = "row has an unexpected number of columns"
@@ -45,10 +51,25 @@ class JobSummary:
     skipped_records: dict[str, int] = field(default_factory=dict)
     baseline_statistics: dict[str, Any] | None = None
     baseline_constraints: dict[str, Any] | None = None
+    result: AnalysisResult | None = None  # the typed result every file above was written from
 
     @property
     def bad_record_count(self) -> int:
         return sum(self.bad_records.values())
+
+    @property
+    def status(self) -> str:
+        """`Completed` or `CompletedWithViolations`, from the typed result (never from the message)."""
+        return self.result.status if self.result is not None else COMPLETED
+
+    def result_document(self) -> dict[str, Any]:
+        """The job's `result.json`: the result's status and counts, with what reading left out."""
+        document = self.result.result_document() if self.result is not None else {
+            "version": RESULT_VERSION, "status": self.status, "item_count": self.item_count}
+        document["bad_records"] = dict(self.bad_records)
+        document["skipped_records"] = dict(self.skipped_records)
+        document["input_files"] = self.input_files
+        return document
 
     def describe(self) -> str:
         """One line for people: the message, rows analysed and bad records."""
@@ -115,6 +136,13 @@ def with_bad_records(message: str, bad: Mapping[str, int], used: int, *, verb: s
 MAX_MESSAGE = 1024  # ExitMessage and FailureReason are at most 1024 characters
 
 
+def job_message(result: AnalysisResult, bad: Mapping[str, int], used: int, *, notes: Sequence[str] = (),
+                verb: str = "parsed") -> str:
+    """The job's one-line message: the result's completion sentence (its first word the status), notes on
+    inputs left out, and the bad-record counts. The one place a job's message is composed."""
+    return with_bad_records(" ".join([result.completion_message, *notes]), bad, used, verb=verb)
+
+
 
 def write_document(path: Path, document: Mapping[str, Any]) -> str:
     """Write a JSON document as AWS's analyzer does; returns the file's name."""
@@ -127,6 +155,23 @@ def write_message(path: str | os.PathLike[str] | None, message: str) -> None:
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(message[:MAX_MESSAGE], encoding="utf-8")
+
+
+def result_file(message_file: str | os.PathLike[str]) -> Path:
+    """Where the machine-readable result goes: beside the message file (`/opt/ml/output/result.json`)."""
+    return Path(message_file).with_name(RESULT_FILE_NAME)
+
+
+def write_result(path: str | os.PathLike[str] | None, document: Mapping[str, Any]) -> None:
+    """The machine-readable result file (one JSON object; format in docs/analysis.md)."""
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(dict(document), sort_keys=False) + "\n", encoding="utf-8")
+
+
+def failure_document(reason: str) -> dict[str, Any]:
+    """`result.json` of a failed job."""
+    return {"version": RESULT_VERSION, "status": FAILED, "failure_reason": reason[:MAX_MESSAGE]}
 
 
 def publishes_metrics(environment: Mapping[str, str]) -> bool:
@@ -143,3 +188,13 @@ def write_metric_lines(environment: Mapping[str, str], file_name: str, lines: li
     folder = Path(environment.get("CLOUDWATCH_METRICS_DIRECTORY") or METRICS_DIRECTORY)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / file_name).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+
+
+def publish_metric_lines(environment: Mapping[str, str], file_name: str, result: Any) -> None:
+    """The result's CloudWatch metric lines with the job's dimensions and time, written once."""
+    lines = result.metric_lines(
+        endpoint=environment.get("sagemaker_endpoint_name") or None,
+        schedule=environment.get("sagemaker_monitoring_schedule_name") or None,
+        metric_time=environment.get("metric_time") or environment.get("start_time") or None,
+    )
+    write_metric_lines(environment, file_name, lines)
