@@ -19,6 +19,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from watchkeeper.api.awsjson import error_response, json_response, new_request_id
+from watchkeeper.api.cloudwatch import TARGET_PREFIX as CLOUDWATCH_TARGET_PREFIX
+from watchkeeper.api.cloudwatch import CloudWatchApi
 from watchkeeper.api.edge import Edge, EdgeLimits, request_context
 from watchkeeper.api.logs import TARGET_PREFIX as LOGS_TARGET_PREFIX
 from watchkeeper.api.logs import LogsApi
@@ -106,11 +108,16 @@ def create_app(
     model = botocore.session.get_session().get_service_model("sagemaker")
     control_plane = ControlPlane(services, model)
     logs = LogsApi(services)
+    cloudwatch = CloudWatchApi(services.metrics)
 
     async def json_api(request: Request) -> Response:
-        # SageMaker and CloudWatch Logs (job logs for the SDK's logs=True) share POST /, told apart by target.
-        if request.headers.get("x-amz-target", "").startswith(LOGS_TARGET_PREFIX):
+        # SageMaker, CloudWatch Logs (job logs for the SDK's logs=True) and CloudWatch metrics share POST /,
+        # told apart by target.
+        target = request.headers.get("x-amz-target", "")
+        if target.startswith(LOGS_TARGET_PREFIX):
             return await logs.handle(request)
+        if target.startswith(CLOUDWATCH_TARGET_PREFIX):
+            return await cloudwatch.handle(request)
         return await control_plane.handle(request)
 
     scheduler = Scheduler(services, ping=ping)

@@ -31,7 +31,7 @@ REGION_KEY = "watchkeeper.region"
 INVOKE_MAX_BODY_BYTES = 6 * 1024 * 1024  # SageMaker's InvokeEndpoint payload limit
 UNAUTHENTICATED_PATHS = frozenset({"/healthz"})  # says "ok" and nothing else: load balancers probe it
 # X-Amz-Target prefix → the signing name of that API.
-TARGET_SERVICES = {"SageMaker.": "sagemaker", "Logs_20140328.": "logs"}
+TARGET_SERVICES = {"SageMaker.": "sagemaker", "Logs_20140328.": "logs", "GraniteServiceVersion20100801.": "monitoring"}
 
 
 @dataclass(frozen=True)

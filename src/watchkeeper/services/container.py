@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from watchkeeper.clock import Clock, SystemClock
 from watchkeeper.config import Settings
+from watchkeeper.metrics.ingest import MetricIngestion
+from watchkeeper.metrics.queries import MetricsService
+from watchkeeper.metrics.store import MetricsStore
 from watchkeeper.services.endpoints import EndpointService
 from watchkeeper.services.executions import ExecutionService, ExecutionStarter
 from watchkeeper.services.job_definitions import JobDefinitionService
@@ -29,6 +32,7 @@ class Services:
     store: ObjectStore
     processing_jobs: ProcessingJobService
     starter: ExecutionStarter
+    metrics: MetricsService
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
@@ -51,6 +55,9 @@ class Services:
         definitions = JobDefinitionService(db, clock, settings, tags)
         processing_jobs = ProcessingJobService(db, clock, tags)
         store = open_store(settings)
+        metrics = MetricsStore(db, clock)
+        # An execution's metric lines enter the store in the transaction that completes its job.
+        processing_jobs.watch(MetricIngestion(metrics, store).job_changed)
         return cls(
             settings=settings,
             clock=clock,
@@ -63,6 +70,7 @@ class Services:
             store=store,
             processing_jobs=processing_jobs,
             starter=ExecutionStarter(db, clock, processing_jobs, store),
+            metrics=MetricsService(metrics),
         )
 
     def close(self) -> None:

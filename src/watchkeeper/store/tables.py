@@ -6,7 +6,7 @@ Names keep their case for display; `name_key` (lower-cased) enforces AWS's case-
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 metadata = MetaData()
 
@@ -171,4 +171,44 @@ bucket_owners = Table(
     Column("bucket", String(255), primary_key=True),
     Column("account", String(12), nullable=False),
     Column("creation_time", Float, nullable=False),
+)
+
+# CloudWatch metrics (metrics/store.py). A series is one (namespace, metric name, dimensions) of an account and
+# region; `dimensions` is canonical JSON (a list of [name, value] pairs sorted by name) and `series_key` the
+# SHA-256 of account, region, namespace, name and dimensions, so a lookup never compares long texts.
+metric_series = Table(
+    "metric_series",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("namespace", String(255), nullable=False),
+    Column("metric_name", String(255), nullable=False),
+    Column("dimensions", Text, nullable=False),
+    Column("series_key", String(64), nullable=False),
+    # When a point last arrived (ListMetrics RecentlyActive=PT3H).
+    Column("last_received", Float, nullable=False),
+    UniqueConstraint("series_key", name="uq_metric_series_key"),
+    Index("ix_metric_series_list", "account", "region", "namespace", "metric_name"),
+)
+
+# One point of a series: a statistic set (a single Value is the set (1, v, v, v)). `source` is the processing
+# job ARN a point was ingested from (None for PutMetricData), so an execution's points are found and never
+# ingested twice.
+metric_points = Table(
+    "metric_points",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("series_id", Integer, nullable=False),
+    Column("timestamp", Float, nullable=False),
+    Column("sample_count", Float, nullable=False),
+    Column("sum", Float, nullable=False),
+    Column("minimum", Float, nullable=False),
+    Column("maximum", Float, nullable=False),
+    Column("unit", String(32), nullable=False),
+    Column("source", String(256)),
+    Column("received", Float, nullable=False),
+    Index("ix_metric_points_series_time", "series_id", "timestamp"),
+    Index("ix_metric_points_time", "timestamp"),
+    Index("ix_metric_points_source", "source"),
 )
