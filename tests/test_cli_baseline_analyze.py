@@ -44,7 +44,8 @@ def churn_baseline(tmp_path_factory):
 
 
 def test_baseline_writes_aws_statistics_and_constraints(churn_baseline, capsys):
-    assert sorted(p.name for p in churn_baseline.iterdir()) == ["constraints.json", "statistics.json"]
+    assert sorted(p.name for p in churn_baseline.iterdir()) == [
+        "baseline_state.json.gz", "constraints.json", "statistics.json"]
     statistics = json.loads((churn_baseline / "statistics.json").read_text())
     assert statistics["features"][:33] == aws_statistics()["features"]
     assert (churn_baseline / "statistics.json").read_text().startswith('{\n  "version" : 0.0,\n')

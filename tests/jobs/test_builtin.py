@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from tests.analysis.artifacts import ARTIFACTS, TRAINING_CSV, aws_statistics
-from watchkeeper.analysis import aws_json
+from watchkeeper.analysis import aws_json, state_file
 from watchkeeper.jobs.analyzers.data_quality import analyze, suggest_baseline
 from watchkeeper.jobs.analyzers.registry import run_environment
 from watchkeeper.jobs.toolkit.formats import DatasetFormat
@@ -54,13 +54,35 @@ def test_churn_baseline_reproduces_aws(tmp_path):
     summary = suggest_baseline(TRAINING_CSV, tmp_path, CSV_HEADER)
     assert summary.item_count == 2333 and summary.bad_records == {}
     assert summary.message == "Completed: Job completed successfully with no violations."
-    assert summary.outputs == ["statistics.json", "constraints.json"]
+    assert summary.outputs == ["statistics.json", "constraints.json", "baseline_state.json.gz"]
+    assert summary.status == "Completed" and summary.result.violations is None
     text = (tmp_path / "statistics.json").read_text()
     assert text == aws_json.dumps(summary.statistics)
     written = json.loads(text)
     assert written["features"][:33] == aws_statistics()["features"]
     aws_constraints = json.loads((ARTIFACTS / "constraints.json").read_text())
     assert json.loads((tmp_path / "constraints.json").read_text())["features"] == aws_constraints["features"]
+    # the mergeable state beside them renders the very same statistics.json
+    assert aws_json.dumps(state_file.load(tmp_path / "baseline_state.json.gz").to_document()) == text
+
+
+def test_a_baseline_state_merges_with_a_later_dataset_as_one_baseline_of_both(tmp_path):
+    rows = TRAINING_CSV.read_text().splitlines()
+    (tmp_path / "a.csv").write_text("\n".join(rows[:901]) + "\n")  # 900 rows: no KLL compaction in a or a+b
+    (tmp_path / "b.csv").write_text("\n".join([rows[0], *rows[901:1801]]) + "\n")
+    (tmp_path / "ab.csv").write_text("\n".join(rows[:1801]) + "\n")
+    for name in ("a", "b", "ab"):
+        suggest_baseline(tmp_path / f"{name}.csv", tmp_path / name, CSV_HEADER)
+    first, second = (state_file.load(tmp_path / name / "baseline_state.json.gz") for name in ("a", "b"))
+    merged = first.merge(second).to_document()
+    whole = json.loads((tmp_path / "ab" / "statistics.json").read_text())
+    for got, want in zip(merged["features"], whole["features"], strict=True):
+        for stats in ("numerical_statistics", "string_statistics"):
+            if stats in want:
+                for key in ("sum", "mean", "std_dev"):
+                    if key in want[stats]:
+                        assert got[stats].pop(key) == pytest.approx(want[stats].pop(key), rel=1e-12)
+        assert got == want
 
 
 def test_csv_without_header_is_named_c0(tmp_path):
@@ -177,6 +199,12 @@ def test_analyze_a_capture_window_against_the_baseline(tmp_path, baseline):
     assert summary.message == (f"CompletedWithViolations: Job completed successfully with {len(violations)} "
                                "violations. 1 of 122 records could not be parsed (1 not JSON).")
     assert summary.violations == violations
+    assert summary.status == "CompletedWithViolations" == summary.result.status
+    assert summary.result_document() == {
+        "version": 1, "analysis_type": "DATA_QUALITY", "status": "CompletedWithViolations",
+        "violations": len(violations), "violations_by_check": summary.result.violations_by_check(),
+        "item_count": 121, "bad_records": {"line is not a JSON capture record": 1},
+        "skipped_records": {"outside the analysis window": 1}, "input_files": 2}
 
 
 def test_analyze_without_violations(tmp_path, baseline):
@@ -186,6 +214,7 @@ def test_analyze_without_violations(tmp_path, baseline):
                       baseline_constraints=baseline / "constraints.json")
     assert summary.violations == []
     assert summary.message == "Completed: Job completed successfully with no violations."
+    assert summary.status == "Completed"
     assert json.loads((tmp_path / "report" / "constraint_violations.json").read_text()) == {"violations": []}
 
 
@@ -347,6 +376,9 @@ def test_environment_of_the_real_baselining_job(tmp_path):
     assert message.read_text() == "Completed: Job completed successfully with no violations."
     assert features(tmp_path / "output" / "statistics.json")["Churn"] == aws_statistics()["features"][0]
     assert summary.item_count == 2333
+    assert json.loads((tmp_path / "result.json").read_text()) == {
+        "version": 1, "analysis_type": "DATA_QUALITY", "status": "Completed", "violations": 0,
+        "violations_by_check": {}, "item_count": 2333, "bad_records": {}, "skipped_records": {}, "input_files": 1}
 
 
 def test_environment_of_a_monitoring_execution_with_metrics(tmp_path, baseline):
@@ -374,6 +406,34 @@ def test_environment_of_a_monitoring_execution_with_metrics(tmp_path, baseline):
     assert {"Name": "Endpoint", "Value": "churn"} in datums[0]["Dimensions"]
     assert any(d["MetricName"] == "feature_non_null_age" for d in datums)
     assert summary.item_count == 3
+    # written once, from the result: the file is the result's lines; the status in result.json is the result's
+    assert (metrics / "data-quality-metrics.jsonl").read_text().splitlines() == summary.result.metric_lines(
+        endpoint="churn", schedule="hourly", metric_time="2022-03-24T00:00:00Z")
+    assert [d["Value"] for d in datums if d["MetricName"].startswith("feature_baseline_drift_")] == list(
+        summary.result.distances.values())
+    written = json.loads((tmp_path / "result.json").read_text())
+    assert written["status"] == "CompletedWithViolations" == summary.status
+    assert written["violations"] == len(summary.violations) == int(message.read_text().split(" with ")[1].split()[0])
+
+
+def test_the_metric_file_measures_drift_once(tmp_path, baseline, monkeypatch):
+    from watchkeeper.analysis import distance
+
+    calls = []
+    measure = distance.numerical_distance
+    monkeypatch.setattr(distance, "numerical_distance", lambda *a, **k: calls.append(1) or measure(*a, **k))
+    capture = write_capture(tmp_path / "endpointdata", [capture_line(f"{30 + i % 9},a", "0.5") for i in range(50)])
+    run_environment({
+        "dataset_format": '{"sagemakerCaptureJson": {}}', "dataset_source": str(capture),
+        "output_path": str(tmp_path / "result"), "baseline_constraints": str(baseline / "constraints.json"),
+        "baseline_statistics": str(baseline / "statistics.json"), "publish_cloudwatch_metrics": "Enabled",
+        "sagemaker_monitoring_schedule_name": "hourly", "CLOUDWATCH_METRICS_DIRECTORY": str(tmp_path / "metrics"),
+    }, message_file=tmp_path / "message")
+    drift_lines = [line for line in (tmp_path / "metrics" / "data-quality-metrics.jsonl").read_text().splitlines()
+                   if "feature_baseline_drift_" in line]
+    # three drift lines (label, age numeric; city categorical); the two numeric distances computed once each
+    # (before the typed result: age twice, for its verdict and for its metric)
+    assert len(drift_lines) == 3 and len(calls) == 2
 
 
 def test_environment_failures_write_the_message(tmp_path):
@@ -384,6 +444,9 @@ def test_environment_failures_write_the_message(tmp_path):
                          "output_path": str(tmp_path / "out"), "publish_cloudwatch_metrics": "Enabled"},
                         message_file=message)
     assert message.read_text() == "CloudWatch publishing is available only for jobs from MonitoringSchedules."
+    assert json.loads((tmp_path / "result.json").read_text()) == {
+        "version": 1, "status": "Failed",
+        "failure_reason": "CloudWatch publishing is available only for jobs from MonitoringSchedules."}
     with pytest.raises(JobFailed, match="dataset_source"):
         run_environment({"dataset_format": "{}", "output_path": str(tmp_path)}, message_file=message)
     (tmp_path / "empty").mkdir()
@@ -391,6 +454,7 @@ def test_environment_failures_write_the_message(tmp_path):
         run_environment({"dataset_format": '{"sagemakerCaptureJson": {}}', "dataset_source": str(tmp_path / "empty"),
                          "output_path": str(tmp_path / "out")}, message_file=message)
     assert message.read_text() == "Job inputs had no data"
+    assert json.loads((tmp_path / "result.json").read_text())["failure_reason"] == "Job inputs had no data"
 
 
 @pytest.mark.parametrize(("value", "kind", "header", "lines"), [

@@ -17,8 +17,10 @@ levels are concatenated level by level, then condensed while the sketch is at or
 
 from __future__ import annotations
 
+import base64
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -214,6 +216,37 @@ class KLLSketch:
         parameters = sketch.get("parameters") or {}
         return cls.from_data(sketch.get("data") or [], int(parameters.get("k", DEFAULT_SKETCH_SIZE)),
                              float(parameters.get("c", DEFAULT_SHRINKING_FACTOR)))
+
+    def state_document(self) -> dict[str, Any]:
+        """Everything the sketch is, exactly (for `analysis.state_file`): items as base64 of little-endian
+        float64 bytes, floats as `float.hex`, and the per-level compaction counters `data()` leaves out."""
+        return {
+            "k": self.k,
+            "c": float(self.c).hex(),
+            "negative_zero": self._negative_zero,
+            "levels": [
+                {"items": base64.b64encode(level.astype("<f8").tobytes()).decode("ascii"),
+                 "compactions": compactions, "offset": offset}
+                for level, compactions, offset in zip(self._levels, self._num_compress, self._offsets, strict=True)
+            ],
+        }
+
+    @classmethod
+    def from_state_document(cls, document: dict[str, Any]) -> KLLSketch:
+        """The sketch `state_document` described, bit for bit; ValueError/KeyError when damaged."""
+        levels = document["levels"]
+        if not levels:
+            raise ValueError("a KLL sketch has at least one level")
+        sketch = cls(int(document["k"]), float.fromhex(document["c"]))
+        sketch._levels = [np.frombuffer(base64.b64decode(level["items"]), dtype="<f8").astype(np.float64)
+                          for level in levels]
+        sketch._num_compress = [int(level["compactions"]) for level in levels]
+        sketch._offsets = [int(level["offset"]) for level in levels]
+        sketch._capacities = [capacity(height, sketch.k, sketch.c) for height in range(len(levels))]
+        sketch._size = sum(len(level) for level in sketch._levels)
+        sketch._total = sum(sketch._capacities)
+        sketch._negative_zero = bool(document["negative_zero"])
+        return sketch
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, KLLSketch):

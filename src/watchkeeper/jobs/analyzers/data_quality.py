@@ -11,8 +11,9 @@ the post-analytics script (spec §4.5) runs last. Returns a `JobSummary` holding
   `output_path`, `dataset_format`, `baseline_statistics`, ...) and decides between the two as the container
   does (the registry in `jobs.analyzers.registry` calls it).
 
-A job that cannot complete raises `JobFailed`, whose text is the FailureReason AWS would give (for example
-"Job inputs had no data"). Script output and tracebacks go to the job log.
+A baseline job also writes its mergeable state (`baseline_state.json.gz`, `analysis.state_file`), so the baseline
+can be merged with more data later. A job that cannot complete raises `JobFailed`, whose text is the
+FailureReason AWS would give (for example "Job inputs had no data"). Script output and tracebacks go to the job log.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 
 import polars as pl
 
+from watchkeeper.analysis import state_file
 from watchkeeper.analysis.result import DataQualityResult, data_quality_result
 from watchkeeper.analysis.statistics import DatasetState, feature_names
 from watchkeeper.analysis.suggest import default_monitoring_config
@@ -51,6 +53,7 @@ from watchkeeper.jobs.toolkit.scripts import (
 from watchkeeper.jobs.toolkit.summary import (
     CONSTRAINTS_FILE,
     NO_DATA_REASON,
+    STATE_FILE,
     STATISTICS_FILE,
     VIOLATIONS_FILE,
     JobFailed,
@@ -164,7 +167,8 @@ def suggest_baseline(
                         preprocessor=preprocessor, log=log, progress=progress)
     result = data_quality_result(computed.state,
                                  monitoring_config=monitoring_config or _monitoring_config(categorical_drift_method))
-    return _write(result, computed, output_path, post_analytics_processor_script, environment, log)
+    return _write(result, computed, output_path, post_analytics_processor_script, environment, log,
+                  state=computed.state)
 
 
 def analyze(
@@ -215,12 +219,16 @@ def analyze(
 
 def _write(result: DataQualityResult, computed: Computed, output_path: str | os.PathLike[str],
            post_analytics_processor_script: str | os.PathLike[str] | None, environment: Mapping[str, str] | None,
-           log: JobLog, **baseline: dict[str, Any] | None) -> JobSummary:
-    """The job's output files, all from the result; then the post-analytics script; then the summary."""
+           log: JobLog, *, state: DatasetState | None = None, **baseline: dict[str, Any] | None) -> JobSummary:
+    """The job's output files, all from the result (and a baseline's mergeable `state`, analysis/state_file.py);
+    then the post-analytics script; then the summary."""
     out = Path(output_path)
     out.mkdir(parents=True, exist_ok=True)
     outputs = [write_document(out / STATISTICS_FILE, result.statistics),
                write_document(out / CONSTRAINTS_FILE, result.constraints)]
+    if state is not None:
+        state_file.save(out / STATE_FILE, state)
+        outputs.append(STATE_FILE)
     if result.checked:
         outputs.append(write_document(out / VIOLATIONS_FILE, result.violations_document()))
     post_process(post_analytics_processor_script, environment, log)
