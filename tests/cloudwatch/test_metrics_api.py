@@ -250,6 +250,9 @@ def test_validation_errors(cw: Any) -> None:
     assert data({"Id": "Upper", "MetricStat": {**metric, "Stat": "Sum"}})["Code"] == "InvalidParameterValue"
     assert data({"Id": "q", "MetricStat": {**metric, "Stat": "p99"}})["Code"] == "InvalidParameterValue"
     assert data({"Id": "q"})["Code"] == "MissingParameter"
+    twice = {"Id": "q", "MetricStat": {**metric, "Stat": "Sum"}}
+    same_id = error_of(cw.get_metric_data, MetricDataQueries=[twice, twice], StartTime=at(0), EndTime=at(60))
+    assert same_id["Code"] == "InvalidParameterValue" and "unique" in same_id["Message"]
 
 
 def test_alarms_are_not_supported_yet(cw: Any) -> None:

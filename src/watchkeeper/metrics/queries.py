@@ -151,11 +151,11 @@ class MetricsService:
             if token.get("request") != digest or not isinstance(offset, int) or offset < 0:
                 raise bad
         descending = p.get("ScanBy", "TimestampDescending") == "TimestampDescending"
-        series = [self._query(ctx, q, f"MetricDataQueries.member.{i}", start, end) for i, q in enumerate(queries, 1)]
         ids = [q["Id"] for q in queries]
         duplicate = next((i for i in ids if ids.count(i) > 1), None)
         if duplicate is not None:
             raise invalid_value(duplicate, "MetricDataQueries", "Each query's Id must be unique.")
+        series = [self._query(ctx, q, f"MetricDataQueries.member.{i}", start, end) for i, q in enumerate(queries, 1)]
         results, position = [], 0
         for query, found in zip(queries, series, strict=True):
             if descending:
