@@ -12,12 +12,12 @@ as Python's `float.hex` (`"0x1.8p+1"`, `"inf"`), arrays as the base64 of their l
     {"format": "watchkeeper.dataset_state", "version": 1, "item_count": 2333,
      "columns": [{"name": "Churn",
                   "types": {"fractional": 0, "integral": 2333, "boolean": 0, "string": 0},
-                  "numeric": {"count": 2333, "sum": "0x1.51p+8", "min": ..., "max": ..., "avg": ..., "m2": ...,
-                              "bucket_min": ..., "bucket_max": ...,
+                  "numeric": {"count": 2333, "sum": "0x1.4500000000000p+8", "min": ..., "max": ...,
+                              "avg": ..., "m2": ..., "bucket_min": ..., "bucket_max": ...,
                               "kll": {"k": 2048, "c": "0x1.47ae147ae147bp-1", "negative_zero": false,
                                       "levels": [{"items": "<base64>", "compactions": 1, "offset": 0}, ...]}}
                              | null,
-                  "strings": {"counts": [["0", 1996], ["1", 337]]}  (sorted by value)
+                  "strings": {"counts": [["0", 2008], ["1", 325]]}  (sorted by value)
                              | {"hll": {"precision": 14, "registers": "<base64 of 16384 bytes>"}}}]}
 
 A reader refuses other formats and newer versions. docs/analysis.md has the same.
