@@ -127,6 +127,11 @@ def test_run_and_backfill(tmp_path: Path, model_url: str) -> None:
         report = run.stdout.split("Reports: ")[1].strip()
         stats = orjson.loads((server.data_dir / "s3" / report.removeprefix("s3://") / "statistics.json").read_bytes())
         assert stats["dataset"]["item_count"] == 30
+        # The CloudWatch metric lines the analyzer wrote are uploaded beside the reports, for the metrics store.
+        metric_files = list((server.data_dir / "s3" / report.removeprefix("s3://") / "metrics").iterdir())
+        lines = [orjson.loads(line) for f in metric_files for line in f.read_text().splitlines()]
+        names = {line["MetricName"] for line in lines}  # one CloudWatch datum per line
+        assert any(name.startswith("feature_baseline_drift_") for name in names), names
 
         missing = cli(server, "run", "no-such-schedule")
         assert missing.returncode != 0 and "no-such-schedule" in missing.stderr + missing.stdout

@@ -37,7 +37,7 @@ import orjson
 
 from watchkeeper.config import Settings
 from watchkeeper.jobs.confine import outside_view
-from watchkeeper.jobs.contract import MESSAGE_FILE, JobRoot, describe_command, is_builtin_image, job_folder
+from watchkeeper.jobs.contract import MESSAGE_FILE, METRICS_DIR, JobRoot, describe_command, is_builtin_image, job_folder
 from watchkeeper.jobs.executors import Executor, Job, Outcome
 from watchkeeper.jobs.executors.local import MB, LocalExecutor
 from watchkeeper.jobs.job_files import MESSAGE_LIMIT, VIOLATIONS_LIMIT, JobFiles, Skipped
@@ -296,6 +296,8 @@ class JobRunner:
             try:
                 for output in outputs:
                     self._upload(files, output["S3Output"])
+                if outputs:
+                    self._upload_metrics(files, outputs[0]["S3Output"]["S3Uri"])
             except (StorageError, OSError) as exc:
                 return Outcome(FAILED, failure_reason=f"ClientError: could not upload the outputs: {exc}. {where}")
             return Outcome(COMPLETED, exit_message=message or _violations_message(files, outputs))
@@ -311,6 +313,19 @@ class JobRunner:
             finally:
                 for relative, kind in passed:
                     files.skipped.add(f"{local.rstrip('/')}/{relative}", kind)
+
+    def _upload_metrics(self, files: JobFiles, report_uri: str) -> None:
+        """The CloudWatch metric lines the job wrote (`CLOUDWATCH_METRICS_DIRECTORY`) go beside its reports,
+        at `<first output>/metrics/`, where the metrics store ingests them; a job that wrote none uploads none."""
+        with files.folder(METRICS_DIR) as folder:
+            if folder is None:
+                return
+            passed: list[tuple[str, str]] = []
+            try:
+                upload_dir(self.store, folder, join_uri(report_uri, "metrics"), skipped=passed)
+            finally:
+                for relative, kind in passed:
+                    files.skipped.add(f"{METRICS_DIR}/{relative}", kind)
 
     def _discard_inputs(self, request: dict[str, Any], root: JobRoot, skipped: Skipped) -> None:
         """Staged inputs can be large; the log, config and outputs stay for inspection. Removed through
