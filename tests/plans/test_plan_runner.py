@@ -153,3 +153,25 @@ def test_run_reports_a_failure_at_start(services: Services) -> None:
     assert status == "Failed" and "ModelBias executions are not supported" in detail
     again = run_execution(services, CTX, "modelbias-hourly", FIRE, None, executor=InMemoryExecutor({}))
     assert again[0] == "Skipped"
+
+
+def test_the_typed_result_gives_the_status_not_the_message_text(services: Services) -> None:
+    """A built-in job writes result.json beside its message; the execution takes its status from it."""
+
+    def with_result(job: Job) -> int:
+        succeed("Completed: Job completed successfully.")(job)
+        job.root.local("/opt/ml/output/result.json").write_text('{"version": 1, "status": "CompletedWithViolations"}')
+        return 0
+
+    started = services.starter.start(schedule(services, "DataQuality"), FIRE)
+    assert started is not None
+    run_pending(services, InMemoryExecutor(with_result))
+    assert execution(services, started.execution_id).status == "CompletedWithViolations"
+
+
+def test_without_a_result_file_the_message_s_first_word_decides(services: Services) -> None:
+    """Custom analyzers write no result.json: SageMaker's contract, the message, still decides."""
+    started = services.starter.start(schedule(services, "DataQuality"), FIRE)
+    assert started is not None
+    run_pending(services, InMemoryExecutor(succeed("CompletedWithViolations: 2 violations.")))
+    assert execution(services, started.execution_id).status == "CompletedWithViolations"

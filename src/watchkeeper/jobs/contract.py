@@ -18,6 +18,7 @@ from typing import Any
 
 CONTAINER_PREFIX = "/opt/ml/"
 MESSAGE_FILE = "/opt/ml/output/message"
+RESULT_FILE = "/opt/ml/output/result.json"  # the built-in analyzers' typed outcome beside the message
 METRICS_DIR = "/opt/ml/output/metrics/cloudwatch"
 CONFIG_FILE = "/opt/ml/config/processingjobconfig.json"
 RESOURCE_CONFIG_FILE = "/opt/ml/config/resourceconfig.json"

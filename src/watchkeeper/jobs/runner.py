@@ -37,7 +37,15 @@ import orjson
 
 from watchkeeper.config import Settings
 from watchkeeper.jobs.confine import outside_view
-from watchkeeper.jobs.contract import MESSAGE_FILE, METRICS_DIR, JobRoot, describe_command, is_builtin_image, job_folder
+from watchkeeper.jobs.contract import (
+    MESSAGE_FILE,
+    METRICS_DIR,
+    RESULT_FILE,
+    JobRoot,
+    describe_command,
+    is_builtin_image,
+    job_folder,
+)
 from watchkeeper.jobs.executors import Executor, Job, Outcome
 from watchkeeper.jobs.executors.local import MB, LocalExecutor
 from watchkeeper.jobs.job_files import MESSAGE_LIMIT, VIOLATIONS_LIMIT, JobFiles, Skipped
@@ -172,6 +180,7 @@ class JobRunner:
             exit_message=outcome.exit_message,
             failure_reason=outcome.failure_reason,
             log_uri=log_uri or str(log_path),
+            result_status=outcome.result_status,
         )
         return outcome
 
@@ -300,7 +309,11 @@ class JobRunner:
                     self._upload_metrics(files, outputs[0]["S3Output"]["S3Uri"])
             except (StorageError, OSError) as exc:
                 return Outcome(FAILED, failure_reason=f"ClientError: could not upload the outputs: {exc}. {where}")
-            return Outcome(COMPLETED, exit_message=message or _violations_message(files, outputs))
+            return Outcome(
+                COMPLETED,
+                exit_message=message or _violations_message(files, outputs),
+                result_status=_result_status(files),
+            )
 
     def _upload(self, files: JobFiles, output: dict[str, Any]) -> None:
         local = output["LocalPath"]
@@ -355,3 +368,18 @@ def _violations_message(files: JobFiles, outputs: list[dict[str, Any]]) -> str:
             if violations:
                 return f"CompletedWithViolations: Job completed successfully with {len(violations)} violations."
     return "Completed: Job completed successfully with no violations."
+
+
+RESULT_STATUSES = frozenset({"Completed", "CompletedWithViolations"})
+
+
+def _result_status(files: JobFiles) -> str | None:
+    """The status in a built-in job's result.json (bounded read, no links), or None (custom images write none)."""
+    raw = files.read(RESULT_FILE, MESSAGE_LIMIT * 64)
+    if raw is None:
+        return None
+    try:
+        status = orjson.loads(raw).get("status")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    return status if status in RESULT_STATUSES else None

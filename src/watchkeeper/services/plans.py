@@ -35,10 +35,15 @@ log = logging.getLogger(__name__)
 EXECUTION_TERMINAL = ("Completed", "CompletedWithViolations", "Failed", "Stopped")
 
 
-def execution_status(job_status: str, exit_message: str | None) -> str:
-    """A monitoring execution's status from its last job's (spec §2.5): the analyzer's message tells
-    Completed from CompletedWithViolations."""
-    if job_status == COMPLETED and (exit_message or "").startswith("CompletedWithViolations"):
+def execution_status(job_status: str, exit_message: str | None, result_status: str | None = None) -> str:
+    """A monitoring execution's status from its last job's (spec §2.5). A completed built-in job's typed result
+    (result.json) tells Completed from CompletedWithViolations; a custom analyzer, which writes none, says it
+    in the first word of its message, as SageMaker's contract has it."""
+    if job_status != COMPLETED:
+        return job_status
+    if result_status is not None:
+        return result_status
+    if (exit_message or "").startswith("CompletedWithViolations"):
         return "CompletedWithViolations"
     return job_status
 
@@ -120,7 +125,7 @@ class PlanRunner:
             )
             return
         changes: dict[str, Any] = {
-            "status": execution_status(status, values.get("exit_message")),
+            "status": execution_status(status, values.get("exit_message"), values.get("result_status")),
             "last_modified_time": now,
         }
         if values.get("failure_reason"):

@@ -169,7 +169,11 @@ class ProcessingJobService:
         """Call `watcher` in the transaction of every status change of a job (the plan runner moves executions)."""
         self._watchers.append(watcher)
 
-    def _set(self, conn: Connection, row: Row[Any], status: str, **values: Any) -> None:
+    def _set(
+        self, conn: Connection, row: Row[Any], status: str, *, watch: dict[str, Any] | None = None, **values: Any
+    ) -> None:
+        """Write the job's new status and columns; watchers also see `watch` (what is not stored, such as the
+        status of the job's result file)."""
         now = millis(self.clock.now())
         conn.execute(
             update(processing_jobs)
@@ -177,7 +181,7 @@ class ProcessingJobService:
             .values(status=status, last_modified_time=now, **values)
         )
         for watcher in self._watchers:
-            watcher(conn, row, status, values)
+            watcher(conn, row, status, {**values, **(watch or {})})
 
     def claim(self, owner: str, lease_seconds: float) -> Row[Any] | None:
         """Take the oldest unclaimed job; at most one runner wins it."""
@@ -246,6 +250,7 @@ class ProcessingJobService:
         exit_message: str | None = None,
         failure_reason: str | None = None,
         log_uri: str | None = None,
+        result_status: str | None = None,
     ) -> None:
         with self.db.write() as conn:
             row = conn.execute(
@@ -263,6 +268,7 @@ class ProcessingJobService:
                 lease_owner=None,
                 lease_expires=None,
                 log_uri=log_uri,
+                watch={"result_status": result_status} if result_status else None,
             )
 
     def fail_orphans(self) -> int:

@@ -20,6 +20,9 @@ class Outcome:
     exit_message: str | None = None
     failure_reason: str | None = None
     exit_code: int | None = None
+    # The status a completed built-in job's result.json gives (Completed / CompletedWithViolations), taken
+    # over the ExitMessage's first word by the plan runner.
+    result_status: str | None = None
 
 
 @dataclass
