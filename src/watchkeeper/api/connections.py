@@ -1,5 +1,5 @@
 """uvicorn's HTTP protocol with a bounded head: it must arrive whole within the request timeout and stay under
-MAX_HEAD_BYTES.
+MAX_HEAD_BYTES (httptools itself bounds neither).
 
 uvicorn closes a connection that idles *after* a response (keep-alive timeout), but a connection that opens
 and never sends a request, or sends half a head and stalls, is held forever. Here a timer runs from the
@@ -19,10 +19,6 @@ from uvicorn.server import ServerState
 MAX_HEAD_BYTES = 64 * 1024  # request line + headers; httptools itself sets no bound
 
 
-class HeadTooLarge(ValueError):
-    """Raised inside a parser callback: httptools turns it into a parser error, and uvicorn answers 400."""
-
-
 def bounded_protocol(head_timeout_seconds: float, max_head_bytes: int = MAX_HEAD_BYTES) -> type[HttpToolsProtocol]:
     class BoundedHttpToolsProtocol(HttpToolsProtocol):
         def __init__(
@@ -34,27 +30,22 @@ def bounded_protocol(head_timeout_seconds: float, max_head_bytes: int = MAX_HEAD
         ) -> None:
             super().__init__(config, server_state, app_state, _loop)
             self._head_timer: TimerHandle | None = None
-            self._head_bytes = 0
+            self._head_bytes = 0  # bytes received while a head is incomplete
 
-        def _count(self, size: int) -> None:
-            self._head_bytes += size
+        def data_received(self, data: bytes) -> None:
+            # Counted per chunk, not per header (a Python call per header cost 15 % of throughput): while the
+            # head timer runs, no head has completed, so everything received so far is head.
+            super().data_received(data)
+            if self._head_timer is None or self.transport.is_closing():
+                return
+            self._head_bytes += len(data)
             if self._head_bytes > max_head_bytes:
-                raise HeadTooLarge(f"request head exceeds {max_head_bytes} bytes")
-
-        def on_message_begin(self) -> None:
-            self._head_bytes = 0
-            super().on_message_begin()
-
-        def on_url(self, url: bytes) -> None:
-            self._count(len(url))
-            super().on_url(url)
-
-        def on_header(self, name: bytes, value: bytes) -> None:
-            self._count(len(name) + len(value) + 4)
-            super().on_header(name, value)
+                self._disarm()
+                self.send_400_response(f"Request head exceeds {max_head_bytes} bytes.")
 
         def _arm(self) -> None:
             self._disarm()
+            self._head_bytes = 0
             self._head_timer = self.loop.call_later(head_timeout_seconds, self._head_overdue)
 
         def _disarm(self) -> None:
