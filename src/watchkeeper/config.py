@@ -64,6 +64,8 @@ class Settings:
     # listens on loopback unless `insecure` is set.
     auth_file: str = field(default_factory=lambda: _env("AUTH_FILE", ""))
     insecure: bool = field(default_factory=lambda: _env("INSECURE", "") in ("1", "true", "yes"))
+    # A bearer token that opens GET /metrics alone when keys are configured (Prometheus cannot sign SigV4).
+    metrics_token: str = field(default_factory=lambda: _env("METRICS_TOKEN", ""))
     # Bodies of the JSON APIs (InvokeEndpoint has AWS's own 6 MB); requests whose head or body stalls longer
     # than the timeout, and idle keep-alive connections, are closed.
     max_request_bytes: int = field(default_factory=lambda: int(_env("MAX_REQUEST_BYTES", str(1024 * 1024))))
@@ -74,6 +76,15 @@ class Settings:
     max_inflight_body_mb: int = field(default_factory=lambda: int(_env("MAX_INFLIGHT_BODY_MB", "256")))
     # Comma-separated hosts (host or host:port) that model servers may live on; empty allows any.
     upstream_allow: str = field(default_factory=lambda: _env("UPSTREAM_ALLOW", ""))
+    # CloudWatch alarms (docs/cloudwatch.md): how often every alarm is evaluated; SNS topic ARNs named in alarm
+    # actions → webhooks (comma-separated `arn=url` pairs; Slack-compatible JSON); delivery tries and the first
+    # backoff (doubled after each failed try).
+    alarm_evaluation_seconds: float = field(default_factory=lambda: float(_env("ALARM_EVALUATION_SECONDS", "60")))
+    alarm_webhooks: str = field(default_factory=lambda: _env("ALARM_WEBHOOKS", ""))
+    alarm_webhook_attempts: int = field(default_factory=lambda: int(_env("ALARM_WEBHOOK_ATTEMPTS", "5")))
+    alarm_webhook_backoff_seconds: float = field(
+        default_factory=lambda: float(_env("ALARM_WEBHOOK_BACKOFF_SECONDS", "2"))
+    )
 
     @property
     def sqlite_path(self) -> Path:

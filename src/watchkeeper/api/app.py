@@ -14,14 +14,14 @@ from botocore.model import OperationModel, ServiceModel
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from watchkeeper.api.awsjson import error_response, json_response, new_request_id
 from watchkeeper.api.cloudwatch import TARGET_PREFIX as CLOUDWATCH_TARGET_PREFIX
 from watchkeeper.api.cloudwatch import CloudWatchApi
-from watchkeeper.api.edge import Edge, EdgeLimits, request_context
+from watchkeeper.api.edge import OPERATOR_KEY, PRINCIPAL_KEY, Edge, EdgeLimits, request_context
 from watchkeeper.api.logs import TARGET_PREFIX as LOGS_TARGET_PREFIX
 from watchkeeper.api.logs import LogsApi
 from watchkeeper.api.runtime import Runtime, ping
@@ -31,6 +31,9 @@ from watchkeeper.auth.sigv4 import Principal
 from watchkeeper.capture.writer import CaptureWriter
 from watchkeeper.errors import AwsError, InternalFailure, SerializationError, UnknownOperation
 from watchkeeper.jobs.runner import JobRunner
+from watchkeeper.metrics.alarm_worker import AlarmWorker
+from watchkeeper.metrics.prometheus import CONTENT_TYPE, Histogram, render
+from watchkeeper.metrics.prometheus_collect import Collector
 from watchkeeper.scheduling.scheduler import Scheduler
 from watchkeeper.services.container import Services
 
@@ -108,17 +111,22 @@ def create_app(
     model = botocore.session.get_session().get_service_model("sagemaker")
     control_plane = ControlPlane(services, model)
     logs = LogsApi(services)
-    cloudwatch = CloudWatchApi(services.metrics)
+    cloudwatch = CloudWatchApi(services.metrics, services.alarms)
+    latency = Histogram("watchkeeper_api_request_duration_seconds", "API request handling time, by API", "api")
 
     async def json_api(request: Request) -> Response:
         # SageMaker, CloudWatch Logs (job logs for the SDK's logs=True) and CloudWatch metrics share POST /,
         # told apart by target.
+        started = time.perf_counter()
         target = request.headers.get("x-amz-target", "")
         if target.startswith(LOGS_TARGET_PREFIX):
-            return await logs.handle(request)
-        if target.startswith(CLOUDWATCH_TARGET_PREFIX):
-            return await cloudwatch.handle(request)
-        return await control_plane.handle(request)
+            api, response = "logs", await logs.handle(request)
+        elif target.startswith(CLOUDWATCH_TARGET_PREFIX):
+            api, response = "cloudwatch", await cloudwatch.handle(request)
+        else:
+            api, response = "sagemaker", await control_plane.handle(request)
+        latency.observe(api, time.perf_counter() - started)
+        return response
 
     scheduler = Scheduler(services, ping=ping)
     capture = CaptureWriter(
@@ -126,7 +134,23 @@ def create_app(
         flush_interval=services.settings.capture_flush_seconds,
         max_endpoint_buffer_bytes=int(services.settings.capture_buffer_mb_per_endpoint * 1024 * 1024),
     )
+    alarms = AlarmWorker(
+        services.alarms, services.metrics_store, services.notifier, services.settings.alarm_evaluation_seconds
+    )
     runtime = Runtime(services, capture, services.settings.invocation_timeout_seconds)
+    collector = Collector(services, capture, latency)
+
+    async def invoke(request: Request) -> Response:
+        started = time.perf_counter()
+        response = await runtime.invoke(request)
+        latency.observe("runtime", time.perf_counter() - started)
+        return response
+
+    async def metrics(request: Request) -> Response:
+        """Prometheus exposition (docs/prometheus.md): every account for the operator, else the caller's."""
+        account = None if request.scope.get(OPERATOR_KEY) else request.scope[PRINCIPAL_KEY].account
+        text = render(await run_in_threadpool(collector.families, account))
+        return PlainTextResponse(text, media_type=CONTENT_TYPE)
     runner = JobRunner(
         services.processing_jobs,
         services.store,
@@ -142,11 +166,13 @@ def create_app(
         if run_scheduler:
             scheduler.start()
             runner.start()
+            alarms.start()
         try:
             yield
         finally:
             scheduler.stop()
             runner.stop()
+            alarms.stop()
             await runtime.close()
             try:
                 capture.close()  # every acknowledged capture record reaches storage on a clean shutdown
@@ -156,8 +182,9 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/", json_api, methods=["POST"]),
-            Route("/endpoints/{name}/invocations", runtime.invoke, methods=["POST"]),
+            Route("/endpoints/{name}/invocations", invoke, methods=["POST"]),
             Route("/healthz", health, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
         ],
         lifespan=lifespan,
         exception_handlers={404: no_route, 405: no_route},
@@ -168,6 +195,7 @@ def create_app(
         keys=keys,
         default_principal=Principal("default", "", "", settings.account_id),
         default_region=settings.default_region,
+        metrics_token=settings.metrics_token,
         limits=EdgeLimits(
             settings.max_request_bytes,
             settings.request_timeout_seconds,

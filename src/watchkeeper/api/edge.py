@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 
 PRINCIPAL_KEY = "watchkeeper.principal"
 REGION_KEY = "watchkeeper.region"
+OPERATOR_KEY = "watchkeeper.operator"  # set when a request may see every account (no keys, or the metrics token)
+METRICS_PATH = "/metrics"
 INVOKE_MAX_BODY_BYTES = 6 * 1024 * 1024  # SageMaker's InvokeEndpoint payload limit
 UNAUTHENTICATED_PATHS = frozenset({"/healthz"})  # says "ok" and nothing else: load balancers probe it
 # X-Amz-Target prefix → the signing name of that API.
@@ -65,6 +68,7 @@ class Edge:
         default_region: str,
         limits: EdgeLimits,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        metrics_token: str = "",
     ) -> None:
         self.app = app
         self.keys = keys
@@ -72,10 +76,17 @@ class Edge:
         self.default_region = default_region
         self.limits = limits
         self.now = now
+        self.metrics_token = metrics_token.encode()
         self.inflight = 0  # body bytes held by requests in progress (one event loop: no lock needed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in UNAUTHENTICATED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] == METRICS_PATH and (self.keys is None or self._metrics_bearer(scope)):
+            # GET /metrics with the scrape token (Prometheus cannot sign), or open like the rest without keys
+            scope[PRINCIPAL_KEY], scope[REGION_KEY] = self.default_principal, self.default_region
+            scope[OPERATOR_KEY] = True
             await self.app(scope, receive, send)
             return
         reserved = 0
@@ -100,6 +111,14 @@ class Edge:
             await self.app(scope, _replay(body, receive), send)
         finally:
             self._release(reserved)
+
+    def _metrics_bearer(self, scope: Scope) -> bool:
+        """`Authorization: Bearer <WATCHKEEPER_METRICS_TOKEN>`, compared in constant time."""
+        authorization = (_header(scope, b"authorization") or "").encode("latin-1")
+        scheme, _, token = authorization.partition(b" ")
+        if not self.metrics_token or scheme.lower() != b"bearer":
+            return False
+        return hmac.compare_digest(token.strip(), self.metrics_token)
 
     def _reserve(self, size: int, held: int) -> None:
         """Bodies held in memory by all requests together stay under the budget (503 past it)."""

@@ -1,0 +1,267 @@
+"""What `GET /metrics` exposes (docs/prometheus.md), gathered at scrape time from where each figure lives:
+
+- drift per feature: the latest point of every `feature_baseline_drift_*` series of the metrics store;
+- executions: counts per status, and per schedule its latest execution's status, duration (the processing job's
+  start to end) and violations per check type. Violations are read from that execution's
+  `constraint_violations.json`, only when its status is CompletedWithViolations, once per execution (a
+  finished report never changes: the counts are cached by processing job ARN, at most `MAX_REPORT_READS` new
+  reads a scrape);
+- scheduler lag: now - the oldest fire time that has come and not started;
+- capture records and losses (the process's `CaptureWriter`), API latency (a `Histogram` the app feeds).
+
+Cardinality is bounded: every per-schedule or per-series family is cut at `MAX_SERIES` samples (the most
+recently active first), and `watchkeeper_exposition_truncated` says which family was cut. Process-wide families
+(capture, latency, scheduler) are exposed only to the operator (`account=None`): a SigV4 caller sees its
+account's schedules and series alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from sqlalchemy import func, select
+
+from watchkeeper.metrics.prometheus import Family, Histogram, label_name
+from watchkeeper.store.tables import metric_points, metric_series, monitoring_executions, monitoring_schedules
+from watchkeeper.store.tables import processing_jobs as jobs_table
+
+if TYPE_CHECKING:
+    from watchkeeper.capture.writer import CaptureWriter
+    from watchkeeper.services.container import Services
+
+log = logging.getLogger(__name__)
+
+DRIFT_PREFIX = "feature_baseline_drift_"
+MAX_SERIES = 10_000
+MAX_REPORT_READS = 100
+MAX_REPORT_BYTES = 16 * 1024 * 1024
+WITH_VIOLATIONS = "CompletedWithViolations"
+SCHEDULED = "Scheduled"
+
+
+class Collector:
+    def __init__(
+        self,
+        services: Services,
+        capture: CaptureWriter | None = None,
+        latency: Histogram | None = None,
+        now: Callable[[], float] | None = None,
+    ) -> None:
+        self.services = services
+        self.capture = capture
+        self.latency = latency
+        self.now = now or services.clock.now
+        self._violations: dict[str, dict[str, int]] = {}  # processing job ARN → check type → count
+
+    def families(self, account: str | None = None) -> list[Family]:
+        truncated = Family("watchkeeper_exposition_truncated", "gauge", "1 when a family was cut at its bound")
+        families = [*self._drift(account, truncated), *self._executions(account, truncated)]
+        if account is None:
+            families.extend(self._process())
+        families.append(truncated)
+        return families
+
+    # --- drift -------------------------------------------------------------------------------------
+
+    def _drift(self, account: str | None, truncated: Family) -> list[Family]:
+        family = Family(
+            "watchkeeper_feature_baseline_drift",
+            "gauge",
+            "Latest baseline drift distance per feature (the feature_baseline_drift_<feature> CloudWatch metric)",
+        )
+        latest = (
+            select(metric_points.c.series_id, func.max(metric_points.c.timestamp).label("ts"))
+            .group_by(metric_points.c.series_id)
+            .subquery()
+        )
+        query = (
+            select(
+                metric_series.c.account,
+                metric_series.c.region,
+                metric_series.c.namespace,
+                metric_series.c.metric_name,
+                metric_series.c.dimensions,
+                metric_points.c.sum,
+                metric_points.c.sample_count,
+            )
+            .join(latest, latest.c.series_id == metric_series.c.id)
+            .join(
+                metric_points,
+                (metric_points.c.series_id == latest.c.series_id) & (metric_points.c.timestamp == latest.c.ts),
+            )
+            .where(
+                metric_series.c.metric_name.startswith(DRIFT_PREFIX, autoescape=True),
+                metric_series.c.last_received >= self.services.metrics.store.oldest,
+            )
+            .order_by(metric_series.c.last_received.desc(), metric_series.c.id)
+            .limit(MAX_SERIES + 1)
+        )
+        if account is not None:
+            query = query.where(metric_series.c.account == account)
+        with self.services.db.read() as conn:
+            rows = conn.execute(query).all()
+        if len(rows) > MAX_SERIES:
+            truncated.add(1, (("family", family.name),))
+        seen: set[tuple[tuple[str, str], ...]] = set()
+        for row in rows[:MAX_SERIES]:
+            labels = _drift_labels(row)
+            if labels in seen:  # two points at one timestamp: the first wins
+                continue
+            seen.add(labels)
+            family.add(row.sum / row.sample_count if row.sample_count else float("nan"), labels)
+        return [family]
+
+    # --- executions --------------------------------------------------------------------------------
+
+    def _executions(self, account: str | None, truncated: Family) -> list[Family]:
+        counts = Family("watchkeeper_monitoring_executions", "gauge", "Monitoring executions by status")
+        status = Family(
+            "watchkeeper_monitoring_execution_last_status",
+            "gauge",
+            "1 for the status of each schedule's latest monitoring execution",
+        )
+        duration = Family(
+            "watchkeeper_monitoring_execution_last_duration_seconds",
+            "gauge",
+            "Processing time of each schedule's latest finished monitoring execution",
+        )
+        violations = Family(
+            "watchkeeper_monitoring_execution_last_violations",
+            "gauge",
+            "Violations per check type in each schedule's latest monitoring execution",
+        )
+        ex = monitoring_executions.c
+        by_status = select(ex.account, ex.region, ex.status, func.count()).group_by(ex.account, ex.region, ex.status)
+        newest = select(func.max(ex.id)).group_by(ex.account, ex.region, ex.schedule_key)
+        latest = (
+            select(
+                ex.account, ex.region, ex.schedule_name, ex.endpoint_name, ex.status, ex.processing_job_arn,
+                jobs_table.c.processing_start_time, jobs_table.c.processing_end_time, jobs_table.c.body,
+            )
+            .outerjoin(jobs_table, jobs_table.c.arn == ex.processing_job_arn)
+            .where(ex.id.in_(newest.scalar_subquery()))
+            .order_by(ex.last_modified_time.desc(), ex.id)
+            .limit(MAX_SERIES + 1)
+        )
+        if account is not None:
+            by_status = by_status.where(ex.account == account)
+            latest = latest.where(ex.account == account)
+        with self.services.db.read() as conn:
+            status_rows = conn.execute(by_status).all()
+            rows = conn.execute(latest).all()
+        for row in status_rows:
+            counts.add(row[3], (("account", row.account), ("region", row.region), ("status", row.status)))
+        if len(rows) > MAX_SERIES:
+            truncated.add(1, (("family", status.name),))
+        reads = 0
+        for row in rows[:MAX_SERIES]:
+            labels = (
+                ("account", row.account),
+                ("region", row.region),
+                ("monitoring_schedule", row.schedule_name),
+                ("endpoint", row.endpoint_name or ""),
+            )
+            status.add(1, (*labels, ("status", row.status)))
+            if row.processing_start_time is not None and row.processing_end_time is not None:
+                duration.add(row.processing_end_time - row.processing_start_time, labels)
+            if row.status == WITH_VIOLATIONS and row.processing_job_arn and row.body:
+                if row.processing_job_arn not in self._violations and reads < MAX_REPORT_READS:
+                    reads += 1
+                    self._violations[row.processing_job_arn] = self._read_violations(row.body)
+                for check_type, count in sorted(self._violations.get(row.processing_job_arn, {}).items()):
+                    violations.add(count, (*labels, ("check_type", check_type)))
+        self._forget({row.processing_job_arn for row in rows})
+        return [counts, status, duration, violations]
+
+    def _read_violations(self, body: str) -> dict[str, int]:
+        """Violations per check type in the job's constraint_violations.json (its first output holding one)."""
+        try:
+            outputs = (orjson.loads(body).get("ProcessingOutputConfig") or {}).get("Outputs") or []
+        except (orjson.JSONDecodeError, AttributeError):
+            return {}
+        for output in outputs:
+            uri = ((output or {}).get("S3Output") or {}).get("S3Uri")
+            if not uri:
+                continue
+            try:
+                with self.services.store.open_read(uri.rstrip("/") + "/constraint_violations.json") as stream:
+                    document: Any = orjson.loads(stream.read(MAX_REPORT_BYTES + 1))
+            except Exception:  # missing, unreadable or not JSON: the next output, else no counts
+                continue
+            counts: dict[str, int] = {}
+            for violation in (document.get("violations") if isinstance(document, dict) else None) or []:
+                if isinstance(violation, dict):
+                    check = str(violation.get("constraint_check_type") or "unknown")[:128]
+                    counts[check] = counts.get(check, 0) + 1
+            return counts
+        return {}
+
+    def _forget(self, current: set[str | None]) -> None:
+        """Keep the cache to the executions still the latest of a schedule."""
+        if len(self._violations) > 2 * MAX_SERIES:
+            self._violations = {arn: c for arn, c in self._violations.items() if arn in current}
+
+    # --- the process -------------------------------------------------------------------------------
+
+    def _process(self) -> list[Family]:
+        lag = Family(
+            "watchkeeper_scheduler_lag_seconds",
+            "gauge",
+            "Now minus the oldest due fire time of a Scheduled schedule not started yet (0 when none is late)",
+        )
+        s = monitoring_schedules.c
+        now = self.now()
+        with self.services.db.read() as conn:
+            oldest = conn.execute(
+                select(func.min(s.next_fire_time)).where(s.status == SCHEDULED, s.next_fire_time <= now)
+            ).scalar()
+        lag.add(max(0.0, now - oldest) if oldest is not None else 0.0)
+        families = [lag]
+        if self.capture is not None:
+            families.extend(_capture_families(self.capture))
+        if self.latency is not None:
+            families.append(self.latency.family())
+        return families
+
+
+def _drift_labels(row: Any) -> tuple[tuple[str, str], ...]:
+    labels: dict[str, str] = {
+        "account": row.account,
+        "region": row.region,
+        "namespace": row.namespace,
+        "feature": row.metric_name[len(DRIFT_PREFIX) :],
+    }
+    try:
+        dimensions = orjson.loads(row.dimensions)
+    except orjson.JSONDecodeError:
+        dimensions = []
+    for name, value in dimensions:
+        labels.setdefault(label_name(str(name)), str(value))
+    return tuple(labels.items())
+
+
+def _capture_families(capture: CaptureWriter) -> list[Family]:
+    stats = capture.stats()
+    records = Family("watchkeeper_capture_records_total", "counter", "Capture records by outcome")
+    for outcome in ("accepted", "written", "dropped", "shed"):
+        records.add(getattr(stats, outcome), (("outcome", outcome),))
+    objects = Family("watchkeeper_capture_objects_written_total", "counter", "Capture objects written")
+    objects.add(stats.objects)
+    errors = Family("watchkeeper_capture_write_errors_total", "counter", "Failed capture object writes")
+    errors.add(stats.write_errors)
+    lost = Family(
+        "watchkeeper_capture_records_lost_total",
+        "counter",
+        "Capture records lost per endpoint (DestinationS3Uri/EndpointName), kind (dropped, shed) and reason",
+    )
+    for (endpoint, kind, reason), count in sorted(capture.losses().items())[:MAX_SERIES]:
+        lost.add(count, (("endpoint", endpoint), ("kind", kind), ("reason", reason)))
+    pending = Family(
+        "watchkeeper_capture_pending_bytes", "gauge", "Capture bytes accepted and not yet written, per endpoint"
+    )
+    for endpoint, size in sorted(capture.pending_by_endpoint().items())[:MAX_SERIES]:
+        pending.add(size, (("endpoint", endpoint),))
+    return [records, objects, errors, lost, pending]
