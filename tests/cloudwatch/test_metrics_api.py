@@ -255,8 +255,8 @@ def test_validation_errors(cw: Any) -> None:
     assert same_id["Code"] == "InvalidParameterValue" and "unique" in same_id["Message"]
 
 
-def test_alarms_are_not_supported_yet(cw: Any) -> None:
-    error = error_of(cw.describe_alarms)
+def test_other_operations_are_not_supported_yet(cw: Any) -> None:
+    error = error_of(cw.list_dashboards)
     assert error["Code"] == "UnknownOperationException" and "not supported by Watchkeeper yet" in error["Message"]
 
 

@@ -1,4 +1,5 @@
-"""CloudWatch metrics (`monitoring`): PutMetricData, ListMetrics, GetMetricStatistics, GetMetricData.
+"""CloudWatch (`monitoring`): PutMetricData, ListMetrics, GetMetricStatistics, GetMetricData, and the metric
+alarm calls PutMetricAlarm, DescribeAlarms, DeleteAlarms, SetAlarmState, DescribeAlarmHistory.
 
 botocore's model lists smithy-rpc-v2-cbor, json and query for CloudWatch; botocore picks the first it
 supports in its own order, `json`: AWS JSON 1.0, `POST /` with `X-Amz-Target: GraniteServiceVersion20100801.<Op>`,
@@ -24,6 +25,7 @@ from watchkeeper.api.awsjson import new_request_id
 from watchkeeper.api.edge import request_context
 from watchkeeper.api.validation import validate_input
 from watchkeeper.errors import AwsError, InternalFailure, SerializationError, UnknownOperation, ValidationError
+from watchkeeper.metrics.alarms import AlarmService
 from watchkeeper.metrics.errors import CloudWatchError
 from watchkeeper.metrics.queries import MetricsService
 from watchkeeper.services.context import RequestContext
@@ -36,14 +38,7 @@ CONTENT_TYPE = "application/x-amz-json-1.0"
 # and verifies the compressed body; what it inflates to is bounded here.
 MAX_INFLATED_BYTES = 8 * 1024 * 1024
 
-Handler = Callable[[MetricsService, RequestContext, dict[str, Any]], dict[str, Any]]
-
-OPERATIONS: dict[str, Handler] = {
-    "PutMetricData": MetricsService.put_metric_data,
-    "ListMetrics": MetricsService.list_metrics,
-    "GetMetricStatistics": MetricsService.get_metric_statistics,
-    "GetMetricData": MetricsService.get_metric_data,
-}
+Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any]]
 
 
 def _wire(error: AwsError) -> tuple[str, str | None]:
@@ -78,8 +73,20 @@ def _gunzip(body: bytes) -> bytes:
 
 
 class CloudWatchApi:
-    def __init__(self, metrics: MetricsService) -> None:
+    def __init__(self, metrics: MetricsService, alarms: AlarmService) -> None:
         self.metrics = metrics
+        self.alarms = alarms
+        self.handlers: dict[str, Handler] = {
+            "PutMetricData": metrics.put_metric_data,
+            "ListMetrics": metrics.list_metrics,
+            "GetMetricStatistics": metrics.get_metric_statistics,
+            "GetMetricData": metrics.get_metric_data,
+            "PutMetricAlarm": alarms.put_metric_alarm,
+            "DescribeAlarms": alarms.describe_alarms,
+            "DeleteAlarms": alarms.delete_alarms,
+            "SetAlarmState": alarms.set_alarm_state,
+            "DescribeAlarmHistory": alarms.describe_alarm_history,
+        }
         self.model = botocore.session.get_session().get_service_model("cloudwatch")
         self.operations = set(self.model.operation_names)
 
@@ -87,7 +94,7 @@ class CloudWatchApi:
         request_id = new_request_id()
         try:
             name = request.headers.get("x-amz-target", "")[len(TARGET_PREFIX) :]
-            handler = OPERATIONS.get(name)
+            handler = self.handlers.get(name)
             if handler is None:
                 if name in self.operations:
                     raise UnknownOperation(
@@ -104,7 +111,7 @@ class CloudWatchApi:
             validated = validate_input(self.model.operation_model(name).input_shape, params)
             ctx = request_context(request)
             # Aggregation over many points, or a write that may wait for the lock: off the event loop.
-            result = await run_in_threadpool(handler, self.metrics, ctx, validated)
+            result = await run_in_threadpool(handler, ctx, validated)
         except AwsError as error:
             return error_response(error, request_id)
         except Exception:

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from watchkeeper.clock import Clock, SystemClock
 from watchkeeper.config import Settings
+from watchkeeper.metrics.alarms import AlarmService
 from watchkeeper.metrics.ingest import MetricIngestion
+from watchkeeper.metrics.notify import DeliveryPolicy, Notifier, parse_webhooks
 from watchkeeper.metrics.queries import MetricsService
 from watchkeeper.metrics.store import MetricsStore
 from watchkeeper.services.endpoints import EndpointService
@@ -33,6 +35,9 @@ class Services:
     processing_jobs: ProcessingJobService
     starter: ExecutionStarter
     metrics: MetricsService
+    metrics_store: MetricsStore
+    alarms: AlarmService
+    notifier: Notifier
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
@@ -56,6 +61,12 @@ class Services:
         processing_jobs = ProcessingJobService(db, clock, tags)
         store = open_store(settings)
         metrics = MetricsStore(db, clock)
+        notifier = Notifier(
+            db,
+            clock,
+            parse_webhooks(settings.alarm_webhooks),
+            DeliveryPolicy(settings.alarm_webhook_attempts, settings.alarm_webhook_backoff_seconds),
+        )
         # An execution's metric lines enter the store in the transaction that completes its job.
         processing_jobs.watch(MetricIngestion(metrics, store).job_changed)
         return cls(
@@ -71,6 +82,9 @@ class Services:
             processing_jobs=processing_jobs,
             starter=ExecutionStarter(db, clock, processing_jobs, store),
             metrics=MetricsService(metrics),
+            metrics_store=metrics,
+            alarms=AlarmService(db, clock, notifier.topics),
+            notifier=notifier,
         )
 
     def close(self) -> None:

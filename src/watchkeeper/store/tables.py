@@ -212,3 +212,61 @@ metric_points = Table(
     Index("ix_metric_points_time", "timestamp"),
     Index("ix_metric_points_source", "source"),
 )
+
+# CloudWatch metric alarms (metrics/alarms.py). `config` is the PutMetricAlarm request as validated (JSON);
+# `version` grows with every state change, so a change is a conditional update: two evaluators (replicas)
+# cannot both record one transition.
+metric_alarms = Table(
+    "metric_alarms",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("config", Text, nullable=False),
+    Column("config_updated", Float, nullable=False),
+    Column("state_value", String(32), nullable=False),
+    Column("state_reason", Text, nullable=False),
+    Column("state_reason_data", Text),
+    Column("state_updated", Float, nullable=False),
+    Column("state_transitioned", Float, nullable=False),
+    Column("version", Integer, nullable=False, default=0),
+    UniqueConstraint("account", "region", "name", name="uq_metric_alarm_name"),
+)
+
+# An alarm's history: ConfigurationUpdate, StateUpdate and Action items (DescribeAlarmHistory).
+alarm_history = Table(
+    "alarm_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("alarm_name", String(255), nullable=False),
+    Column("timestamp", Float, nullable=False),
+    Column("item_type", String(32), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("data", Text, nullable=False),
+    Index("ix_alarm_history_alarm", "account", "region", "alarm_name", "timestamp"),
+)
+
+# One notification of one state transition to one SNS topic's webhook (metrics/notify.py): written in the
+# transaction of the transition, claimed by a delivery worker with a conditional update. `status` is pending,
+# sending (claimed until `claim_expires`), delivered or dead (the dead letter after the last try).
+alarm_notifications = Table(
+    "alarm_notifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("alarm_name", String(255), nullable=False),
+    Column("topic_arn", String(256), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt", Float, nullable=False),
+    Column("claim_expires", Float),
+    Column("last_error", Text),
+    Column("created", Float, nullable=False),
+    Column("finished", Float),
+    Index("ix_alarm_notifications_due", "status", "next_attempt"),
+)
