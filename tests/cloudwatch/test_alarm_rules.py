@@ -55,4 +55,12 @@ def test_comparison_at_the_threshold_and_reason() -> None:
 
 def test_evaluation_range_ends_with_the_current_period() -> None:
     start, end, starts = evaluation_range(config(periods=3), 730.0)
-    assert (start, end, starts) == (600.0, 780.0, [720.0, 660.0, 600.0])
+    assert (start, end, starts) == (420.0, 780.0, [720.0, 660.0, 600.0, 540.0, 480.0, 420.0])
+
+
+def test_missing_and_ignore_look_further_back() -> None:
+    # A monitoring execution's point carries its window's start: a period or more before the present one.
+    late = values(None, 9.0, None, None)
+    assert evaluate(config("missing", 1, 1), late, 700.0).state == "ALARM"
+    assert evaluate(config("ignore", 1, 1), values(None, 1.0, 9.0), 700.0).state == "OK"  # the latest counts
+    assert evaluate(config("notBreaching", 1, 1), late, 700.0).state == "OK"  # only the latest period

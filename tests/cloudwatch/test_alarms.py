@@ -254,3 +254,21 @@ def test_webhook_setting_is_validated() -> None:
     for bad in (f"{GOOD_TOPIC}=ftp://host/x", f"{GOOD_TOPIC}=http:///x", "topic=http://host/x", GOOD_TOPIC):
         with pytest.raises(ValueError):
             parse_webhooks(bad)
+
+
+def test_a_late_point_of_an_earlier_period_is_evaluated(cw: Any) -> None:
+    # A monitoring execution's metrics carry its window's start, a period or more before they arrive.
+    config = alarm("late", Namespace="Test/Late")
+    cw.put_metric_alarm(**config)
+    cw.put_metric_data(
+        Namespace="Test/Late",
+        MetricData=[
+            {
+                "MetricName": "drift",
+                "Dimensions": config["Dimensions"],
+                "Timestamp": datetime.fromtimestamp(time.time() - 90, UTC),
+                "Value": 7.0,
+            }
+        ],
+    )
+    assert wait_for(lambda: state_of(cw, "late") == "ALARM", 5)

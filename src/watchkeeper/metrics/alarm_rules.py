@@ -31,6 +31,7 @@ COMPARISONS = {
 }
 TREAT_MISSING = ("missing", "ignore", "breaching", "notBreaching")
 MAX_EVALUATION_RANGE = 7 * 86400  # EvaluationPeriods * Period
+LOOKBACK_PERIODS = 3  # periods before the EvaluationPeriods where missing/ignore alarms look for datapoints
 _SNS_ARN = regex.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}")
 ACTION_LISTS = ("AlarmActions", "OKActions", "InsufficientDataActions")
 UNSUPPORTED = ("ExtendedStatistic", "Metrics", "ThresholdMetricId", "EvaluationCriteria", "EvaluationInterval")
@@ -102,13 +103,19 @@ def _stamp(t: float) -> str:
 
 def evaluate(config: dict[str, Any], values: Sequence[tuple[float, float | None]], now: float) -> Verdict:
     """The state of an alarm whose evaluation range holds `values` ((period start, value or None), newest
-    first, EvaluationPeriods of them)."""
+    first). With TreatMissingData `missing` or `ignore` the latest EvaluationPeriods present datapoints of the
+    whole range count; with `breaching` or `notBreaching`, the latest EvaluationPeriods periods."""
     compare, words = COMPARISONS[config["ComparisonOperator"]]
     threshold, treat = config["Threshold"], config["TreatMissingData"]
     to_alarm, periods = config["DatapointsToAlarm"], config["EvaluationPeriods"]
-    present = [(t, v) for t, v in values if v is not None]
+    if treat in ("missing", "ignore"):
+        # CloudWatch looks further back for datapoints: the latest EvaluationPeriods present ones of the range.
+        present = [(t, v) for t, v in values if v is not None][:periods]
+        missing = 0
+    else:
+        present = [(t, v) for t, v in values[:periods] if v is not None]
+        missing = min(len(values), periods) - len(present)
     breaching = [(t, v) for t, v in present if compare(v, threshold)]
-    missing = len(values) - len(present)
     count = len(breaching) + (missing if treat == "breaching" else 0)
     data = {
         "version": "1.0",
@@ -149,8 +156,10 @@ def evaluate(config: dict[str, Any], values: Sequence[tuple[float, float | None]
 
 def evaluation_range(config: dict[str, Any], now: float) -> tuple[float, float, list[float]]:
     """(start, end, period starts newest first) of the range an alarm evaluates at `now`: the period holding
-    `now` (CloudWatch evaluates its latest, possibly partial, datapoint) and the EvaluationPeriods - 1 before."""
+    `now` (CloudWatch evaluates its latest, possibly partial, datapoint) and the EvaluationPeriods - 1 before,
+    and `LOOKBACK_PERIODS` more, where `missing`/`ignore` alarms find late or sparse datapoints (a monitoring
+    execution's metrics carry its window's start, an hour or more before they arrive)."""
     period = config["Period"]
     latest = math.floor(now / period) * period
-    starts = [latest - i * period for i in range(config["EvaluationPeriods"])]
+    starts = [latest - i * period for i in range(config["EvaluationPeriods"] + LOOKBACK_PERIODS)]
     return starts[-1], latest + period, starts

@@ -1,5 +1,5 @@
-"""The alarm loop of a server process: every `evaluation_seconds` it evaluates each metric alarm over the
-metrics store, and in between it delivers due notifications (metrics/notify.py).
+"""The alarm loops of a server process: every `evaluation_seconds` one evaluates each metric alarm over the
+metrics store; every `delivery_seconds` the other delivers due notifications (metrics/notify.py).
 
 Each alarm is evaluated on its own: an alarm whose evaluation fails is logged (once while the fault repeats)
 and the others go on. A state change is a conditional update (metrics/alarms.py `transition`), so several
@@ -41,9 +41,8 @@ class AlarmWorker:
         self.evaluation_seconds = evaluation_seconds
         self.delivery_seconds = min(delivery_seconds, evaluation_seconds)
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._reported: dict[str, str] = {}
-        self._last_evaluation = float("-inf")
 
     def evaluate_all(self) -> int:
         """Evaluate every alarm; returns how many changed state."""
@@ -81,28 +80,30 @@ class AlarmWorker:
         with self.alarms.db.write() as conn:
             return int(self.alarms.transition(conn, row, verdict.state, verdict.reason, verdict.data))
 
-    def tick(self) -> None:
-        now = self.alarms.clock.now()
-        if now - self._last_evaluation >= self.evaluation_seconds:
-            self._last_evaluation = now
+    def _evaluate_loop(self) -> None:
+        while not self._stop.wait(self.evaluation_seconds):
             try:
                 self.evaluate_all()
-            except Exception:
+            except Exception:  # keep the loop alive; the next interval retries
                 log.exception("alarm evaluation failed; retried next interval")
-        try:
-            self.notifier.deliver_due()
-        except Exception:
-            log.exception("alarm notification delivery failed; retried next tick")
 
-    def _loop(self) -> None:
+    def _deliver_loop(self) -> None:
         while not self._stop.wait(self.delivery_seconds):
-            self.tick()
+            try:
+                self.notifier.deliver_due()
+            except Exception:
+                log.exception("alarm notification delivery failed; retried next tick")
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="watchkeeper-alarms", daemon=True)
-        self._thread.start()
+        # Apart, so a slow webhook never delays evaluation, nor a slow evaluation a delivery.
+        self._threads = [
+            threading.Thread(target=self._evaluate_loop, name="watchkeeper-alarms", daemon=True),
+            threading.Thread(target=self._deliver_loop, name="watchkeeper-alarm-delivery", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=15)
+        for thread in self._threads:
+            thread.join(timeout=15)
