@@ -88,3 +88,8 @@ def test_transition_once_evaluation_and_delivery(services: Services) -> None:
     history = alarms.describe_alarm_history(ctx, {"AlarmName": "a"})["AlarmHistoryItems"]
     assert [h["HistoryItemType"] for h in history] == ["Action", "StateUpdate", "ConfigurationUpdate"]
     assert history[0]["HistorySummary"] == f"Failed to execute action {TOPIC} after 2 tries"
+    # 30 days on, the history and the dead letter are purged; the alarm stays.
+    clock.advance(30 * 86400 + 1)
+    assert alarms.purge() >= 4
+    assert alarms.describe_alarm_history(ctx, {"AlarmName": "a"})["AlarmHistoryItems"] == []
+    assert alarms.describe_alarms(ctx, {"AlarmNames": ["a"]})["MetricAlarms"]

@@ -25,6 +25,8 @@ from watchkeeper.services.context import RequestContext
 
 log = logging.getLogger(__name__)
 
+PURGE_INTERVAL = 3600.0  # history past retention is deleted at most once an hour per process
+
 
 class AlarmWorker:
     def __init__(
@@ -81,9 +83,13 @@ class AlarmWorker:
             return int(self.alarms.transition(conn, row, verdict.state, verdict.reason, verdict.data))
 
     def _evaluate_loop(self) -> None:
+        last_purge = float("-inf")
         while not self._stop.wait(self.evaluation_seconds):
             try:
                 self.evaluate_all()
+                if self.alarms.clock.now() - last_purge >= PURGE_INTERVAL:
+                    last_purge = self.alarms.clock.now()
+                    self.alarms.purge()
             except Exception:  # keep the loop alive; the next interval retries
                 log.exception("alarm evaluation failed; retried next interval")
 

@@ -21,6 +21,7 @@ from watchkeeper.store import Database
 from watchkeeper.store.tables import alarm_history, alarm_notifications, metric_alarms
 
 DESCRIBE_PAGE = 50
+HISTORY_RETENTION_SECONDS = 30 * 86400  # CloudWatch keeps alarm history 30 days
 HISTORY_PAGE = 100
 STATE_ACTIONS = {"ALARM": "AlarmActions", "OK": "OKActions", "INSUFFICIENT_DATA": "InsufficientDataActions"}
 
@@ -241,6 +242,17 @@ class AlarmService:
         if row.state_reason_data:
             alarm["StateReasonData"] = row.state_reason_data
         return alarm
+
+    def purge(self) -> int:
+        """Delete history items, and delivered or dead notifications, older than 30 days; returns how many."""
+        cutoff = self.clock.now() - HISTORY_RETENTION_SECONDS
+        n = alarm_notifications.c
+        with self.db.write() as conn:
+            deleted = conn.execute(delete(alarm_history).where(alarm_history.c.timestamp < cutoff)).rowcount
+            deleted += conn.execute(
+                delete(alarm_notifications).where(n.status.in_(["delivered", "dead"]), n.finished < cutoff)
+            ).rowcount
+        return int(deleted or 0)
 
     def all_alarms(self) -> list[Row[Any]]:
         with self.db.read() as conn:
