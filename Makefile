@@ -8,7 +8,8 @@ SDK_STAMP := $(SDK_VENV)/.installed
 
 .PHONY: run test lint bench clean sdk
 
-$(STAMP): pyproject.toml
+# README.md too: the installed package metadata (egg-info PKG-INFO) embeds it.
+$(STAMP): pyproject.toml README.md
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,postgres]'
