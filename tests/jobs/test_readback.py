@@ -6,8 +6,6 @@ anything outside the job's own `opt/ml`, never block, and never hold a job's fil
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +14,8 @@ from typing import Any
 import pytest
 
 from tests.endpoint_helpers import FAST_ENV
+from tests.jobs.conftest import IS_ROOT
 from tests.jobs.test_sandbox import (
-    BWRAP,
-    IS_ROOT,
     LIMITS,
     SECRETS,
     job_dir,
@@ -34,20 +31,6 @@ HOST_SECRET = "host-secret-the-job-must-never-see"
 LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
 
 
-@pytest.fixture(scope="module", params=["bwrap", "none"])
-def mode(request: pytest.FixtureRequest) -> str:
-    if request.param == "bwrap" and BWRAP:
-        pytest.skip(f"bubblewrap cannot run here: {BWRAP}")
-    return request.param
-
-
-@pytest.fixture(scope="module")
-def base_dir() -> Iterator[Path]:
-    # traversable (0711), unlike pytest's tmp folders: without bwrap a dropped uid must reach its job folder
-    folder = Path(tempfile.mkdtemp(prefix="wk-readback-", dir="/tmp"))
-    folder.chmod(0o711)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

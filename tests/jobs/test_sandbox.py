@@ -5,8 +5,6 @@ an object, the server's own environment, and leaves a `setsid` grandchild behind
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,11 +13,11 @@ import psutil
 import pytest
 
 from tests.endpoint_helpers import FAST_ENV
+from tests.jobs.conftest import IS_ROOT
 from tests.monitoring.test_monitoring_flow import ANALYZER, ROLE, wait_for_job
 from tests.server_process import ServerProcess
 from tests.waiting import poll
 from watchkeeper.jobs.contract import job_folder
-from watchkeeper.jobs.sandbox import bwrap_problem
 
 ACCOUNT = "123456789012"  # the server's default account (no auth file)
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/hostile:1"
@@ -31,8 +29,6 @@ SECRETS = {
 LIMITS = {"WATCHKEEPER_JOB_FILE_SIZE_MB": "1", "WATCHKEEPER_JOB_MEMORY_MB": "256"}
 OBJECT_TEXT = "object-only-the-server-may-read"
 PYTHON = "/usr/bin/python3"  # reachable by the job user in both modes (/root/.pyenv is not, without bwrap)
-IS_ROOT = os.geteuid() == 0
-BWRAP = bwrap_problem(shutil.which("bwrap"), IS_ROOT)
 # `sleep 301.<run><n>`: unique to this test run, so concurrent runs never see each other's grandchildren
 RUN = f"301.{os.getpid():07d}"
 
@@ -46,20 +42,6 @@ tr '\\0' '\\n' < /proc/$SERVER_PID/environ 2>&1 | head -c 3000; echo
 """
 
 
-@pytest.fixture(scope="module", params=["bwrap", "none"])
-def mode(request: pytest.FixtureRequest) -> str:
-    if request.param == "bwrap" and BWRAP:
-        pytest.skip(f"bubblewrap cannot run here: {BWRAP}")
-    return request.param
-
-
-@pytest.fixture(scope="module")
-def base_dir() -> Iterator[Path]:
-    # pytest's tmp folders are 0700: without bwrap, a dropped uid could not even reach its job folder.
-    folder = Path(tempfile.mkdtemp(prefix="wk-sandbox-", dir="/tmp"))
-    folder.chmod(0o711)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def start_server(data_dir: Path, mode: str) -> ServerProcess:
