@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from tests.in_process import CTX, capturing_services, t
 from watchkeeper.clock import FakeClock
-from watchkeeper.config import Settings
 from watchkeeper.services.container import Services
-from watchkeeper.services.context import RequestContext
 
-CTX = RequestContext("123456789012", "us-east-1")
-
-
-def t(text: str) -> float:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+__all__ = ["CTX", "t"]  # tests/plans import them from here
 
 
 @pytest.fixture
@@ -28,21 +21,6 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def services(tmp_path: Path, clock: FakeClock) -> Iterator[Services]:
-    settings = dataclasses.replace(Settings(), data_dir=tmp_path / "data", schedule_activation_seconds=0)
-    built = Services.build(settings, clock)
-    built.endpoints.create_model(CTX, {"ModelName": "m", "PrimaryContainer": {"Image": "x"}})
-    built.endpoints.create_endpoint_config(
-        CTX,
-        {
-            "EndpointConfigName": "c",
-            "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": "m"}],
-            "DataCaptureConfig": {
-                "InitialSamplingPercentage": 100,
-                "DestinationS3Uri": "s3://bucket/capture",
-                "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
-            },
-        },
-    )
-    built.endpoints.create(CTX, {"EndpointName": "churn-endpoint", "EndpointConfigName": "c"})
+    built = capturing_services(tmp_path / "data", clock, ("Input", "Output"))
     yield built
     built.close()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from tests.api.conftest import hourly_config
+from tests.in_process import CTX, capturing_services, t
 from watchkeeper.clock import FakeClock
-from watchkeeper.config import Settings
 from watchkeeper.scheduling.scheduler import Scheduler
 from watchkeeper.services.container import Services
-from watchkeeper.services.context import RequestContext
 from watchkeeper.store.tables import monitoring_executions, processing_jobs
-
-CTX = RequestContext("123456789012", "us-east-1")
-
-
-def t(text: str) -> float:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
 
 
 @pytest.fixture
@@ -34,23 +25,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def services(tmp_path: Path, clock: FakeClock) -> Iterator[Services]:
-    settings = dataclasses.replace(Settings(), data_dir=tmp_path / "data", schedule_activation_seconds=0)
-    built = Services.build(settings, clock)
-    # An endpoint that says where its capture lives (no model server: it only describes capture).
-    built.endpoints.create_model(CTX, {"ModelName": "m", "PrimaryContainer": {"Image": "x"}})
-    built.endpoints.create_endpoint_config(
-        CTX,
-        {
-            "EndpointConfigName": "c",
-            "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": "m"}],
-            "DataCaptureConfig": {
-                "InitialSamplingPercentage": 100,
-                "DestinationS3Uri": "s3://bucket/capture",
-                "CaptureOptions": [{"CaptureMode": "Input"}],
-            },
-        },
-    )
-    built.endpoints.create(CTX, {"EndpointName": "churn-endpoint", "EndpointConfigName": "c"})
+    built = capturing_services(tmp_path / "data", clock)
     yield built
     built.close()
 

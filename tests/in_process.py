@@ -1,0 +1,40 @@
+"""Services in this process on a FakeClock, with an endpoint that says where its capture lives (no model
+server): for tests where the wire is not the point."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from pathlib import Path
+
+from watchkeeper.clock import FakeClock
+from watchkeeper.config import Settings
+from watchkeeper.services.container import Services
+from watchkeeper.services.context import RequestContext
+
+CTX = RequestContext("123456789012", "us-east-1")
+
+
+def t(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+
+
+def capturing_services(data_dir: Path, clock: FakeClock, capture_modes: tuple[str, ...] = ("Input",)) -> Services:
+    """Services with endpoint `churn-endpoint` capturing to s3://bucket/capture; the caller closes them."""
+    settings = dataclasses.replace(Settings(), data_dir=data_dir, schedule_activation_seconds=0)
+    built = Services.build(settings, clock)
+    built.endpoints.create_model(CTX, {"ModelName": "m", "PrimaryContainer": {"Image": "x"}})
+    built.endpoints.create_endpoint_config(
+        CTX,
+        {
+            "EndpointConfigName": "c",
+            "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": "m"}],
+            "DataCaptureConfig": {
+                "InitialSamplingPercentage": 100,
+                "DestinationS3Uri": "s3://bucket/capture",
+                "CaptureOptions": [{"CaptureMode": mode} for mode in capture_modes],
+            },
+        },
+    )
+    built.endpoints.create(CTX, {"EndpointName": "churn-endpoint", "EndpointConfigName": "c"})
+    return built
