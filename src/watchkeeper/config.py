@@ -66,6 +66,10 @@ class Settings:
     insecure: bool = field(default_factory=lambda: _env("INSECURE", "") in ("1", "true", "yes"))
     # A bearer token that opens GET /metrics alone when keys are configured (Prometheus cannot sign SigV4).
     metrics_token: str = field(default_factory=lambda: _env("METRICS_TOKEN", ""))
+    # The dashboard's session cookies (docs/dashboard.md): signed with this secret (empty: a random one kept in
+    # DATA_DIR/ui-session.key), valid this many hours after sign-in.
+    ui_session_secret: str = field(default_factory=lambda: _env("UI_SESSION_SECRET", ""))
+    ui_session_hours: float = field(default_factory=lambda: float(_env("UI_SESSION_HOURS", "12")))
     # Bodies of the JSON APIs (InvokeEndpoint has AWS's own 6 MB); requests whose head or body stalls longer
     # than the timeout, and idle keep-alive connections, are closed.
     max_request_bytes: int = field(default_factory=lambda: int(_env("MAX_REQUEST_BYTES", str(1024 * 1024))))
