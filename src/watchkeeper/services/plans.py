@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -33,6 +34,9 @@ from watchkeeper.store.tables import monitoring_executions
 log = logging.getLogger(__name__)
 
 EXECUTION_TERMINAL = ("Completed", "CompletedWithViolations", "Failed", "Stopped")
+
+# Told (connection, execution id, final status) in the transaction that ends an execution.
+ExecutionEndHook = Callable[[Connection, int, str], None]
 
 
 def execution_status(job_status: str, exit_message: str | None, result_status: str | None = None) -> str:
@@ -59,7 +63,16 @@ class PlanRunner:
     def __init__(self, clock: Clock, processing_jobs: ProcessingJobService) -> None:
         self.clock = clock
         self.processing_jobs = processing_jobs
+        self._end_hooks: list[ExecutionEndHook] = []
         processing_jobs.watch(self.job_changed)
+
+    def on_execution_end(self, hook: ExecutionEndHook) -> None:
+        """Call `hook` in the transaction that gives an execution its final status (monitoring alerts)."""
+        self._end_hooks.append(hook)
+
+    def _ended(self, conn: Connection, execution_id: int, status: str) -> None:
+        for hook in self._end_hooks:
+            hook(conn, execution_id, status)
 
     def begin(
         self,
@@ -92,6 +105,7 @@ class PlanRunner:
             .where(monitoring_executions.c.id == execution_id)
             .values(status=FAILED, failure_reason=reason, last_modified_time=millis(self.clock.now()))
         )
+        self._ended(conn, execution_id, FAILED)
 
     def job_changed(self, conn: Connection, job: Row[Any], status: str, values: dict[str, Any]) -> None:
         execution = conn.execute(
@@ -133,6 +147,8 @@ class PlanRunner:
         if status in TERMINAL:
             changes["next_job"] = None  # the plan ends here, whatever was left
         conn.execute(update(monitoring_executions).where(monitoring_executions.c.id == execution.id).values(**changes))
+        if status in TERMINAL:
+            self._ended(conn, execution.id, changes["status"])
         if status == FAILED:
             log.warning(
                 "monitoring execution failed: schedule=%s job=%s status=Failed reason=%s",
