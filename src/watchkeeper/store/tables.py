@@ -268,5 +268,46 @@ alarm_notifications = Table(
     Column("last_error", Text),
     Column("created", Float, nullable=False),
     Column("finished", Float),
+    # "alarm" (a metric alarm's) or "alert" (a Model Monitor alert's, services/monitoring_alerts.py).
+    Column("source", String(16), nullable=False, default="alarm", server_default="alarm"),
     Index("ix_alarm_notifications_due", "status", "next_attempt"),
+)
+
+# Model Monitor alerts (services/monitoring_alerts.py): a schedule's alerts, written when first evaluated or
+# updated. A schedule is known by its key and creation time, so a schedule deleted and created again under the
+# same name starts with fresh alerts. `version` grows with every change (conditional updates).
+monitoring_alerts = Table(
+    "monitoring_alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("schedule_key", String(63), nullable=False),
+    Column("schedule_created", Float, nullable=False),
+    Column("name", String(63), nullable=False),
+    Column("creation_time", Float, nullable=False),
+    Column("last_modified_time", Float, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("datapoints_to_alert", Integer, nullable=False),
+    Column("evaluation_period", Integer, nullable=False),
+    Column("dashboard_indicator", Integer, nullable=False, default=1),
+    Column("version", Integer, nullable=False, default=0),
+    UniqueConstraint("account", "region", "schedule_key", "schedule_created", "name", name="uq_monitoring_alert_name"),
+)
+
+# One row per InAlert/OK transition of an alert (ListMonitoringAlertHistory); kept when the schedule is deleted.
+monitoring_alert_history = Table(
+    "monitoring_alert_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("schedule_name", String(63), nullable=False),
+    Column("schedule_key", String(63), nullable=False),
+    Column("schedule_created", Float, nullable=False),
+    Column("alert_name", String(63), nullable=False),
+    Column("creation_time", Float, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("execution_id", Integer),
+    Index("ix_monitoring_alert_history_schedule", "account", "region", "schedule_key", "creation_time"),
 )
