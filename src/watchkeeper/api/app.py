@@ -158,6 +158,7 @@ def create_app(
         max_concurrent=services.settings.max_concurrent_jobs,
         lease_seconds=services.settings.job_lease_seconds,
         settings=services.settings,
+        resolve_model=services.model_server,
     )
 
     @asynccontextmanager

@@ -75,6 +75,7 @@ def run_execution(
             lease_seconds=lease,
             settings=services.settings,
             executor=executor,
+            resolve_model=services.model_server,
         )
         row = services.processing_jobs.claim_named(ctx, execution.processing_job_name, runner.owner, lease)
         if row is not None:

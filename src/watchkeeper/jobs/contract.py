@@ -27,6 +27,7 @@ RESOURCE_CONFIG_FILE = "/opt/ml/config/resourceconfig.json"
 BUILTIN_IMAGE_MARKERS = (
     "sagemaker-model-monitor-analyzer",
     "sagemaker-model-monitor-groundtruth-merger",
+    "sagemaker-clarify-processing",
     "watchkeeper/analyzer",
     "watchkeeper/groundtruth-merger",
 )

@@ -49,6 +49,13 @@ from watchkeeper.jobs.contract import (
 from watchkeeper.jobs.executors import Executor, Job, Outcome
 from watchkeeper.jobs.executors.local import MB, LocalExecutor
 from watchkeeper.jobs.job_files import MESSAGE_LIMIT, VIOLATIONS_LIMIT, JobFiles, Skipped
+from watchkeeper.jobs.predictor_binding import (
+    PREDICTOR_ENV,
+    PREDICTOR_FILE,
+    ModelResolver,
+    bind_predictor,
+    is_clarify_image,
+)
 from watchkeeper.jobs.sandbox import GRACE_SECONDS, Sandbox, network_requested
 from watchkeeper.services.processing_jobs import COMPLETED, FAILED, ProcessingJobService
 from watchkeeper.storage import ObjectStore, StorageError, download_prefix, join_uri, upload_dir
@@ -72,8 +79,10 @@ class JobRunner:
         sandbox: Sandbox | None = None,
         settings: Settings | None = None,
         executor: Executor | None = None,
+        resolve_model: ModelResolver | None = None,
     ) -> None:
         self.jobs = jobs
+        self.resolve_model = resolve_model  # a Clarify job's predictor model → its server (predictor_binding.py)
         # Without a sandbox: one from the server's settings (flags included, so an --auth-file is hidden too),
         # else from the WATCHKEEPER_* environment, for this data folder and database.
         self.sandbox = sandbox or Sandbox.from_settings(
@@ -268,10 +277,16 @@ class JobRunner:
         if unreachable:
             return Outcome(FAILED, failure_reason=f"ClientError: {unreachable}. {where}")
         network = network_requested(request)
+        job_environment = dict(request.get("Environment") or {})
+        if is_clarify_image(app["ImageUri"]) and not app.get("ContainerEntrypoint"):
+            # Clarify calls the model (its shadow endpoint): the job gets the model server and the network.
+            job_log.write(bind_predictor(root, job_environment, row.account, row.region, self.resolve_model) + "\n")
+            job_environment[PREDICTOR_ENV] = PREDICTOR_FILE
+            network = True
         job_log.write(f"Running: {describe_command(command)}\n")
         job_log.write(f"Sandbox: {self.sandbox.describe(network)}\n")
         job_log.flush()
-        environment = self.sandbox.environment(request.get("Environment") or {}, view)
+        environment = self.sandbox.environment(job_environment, view)
         max_runtime = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds", DEFAULT_MAX_RUNTIME)
         ended = self.executor.run(
             Job(

@@ -11,6 +11,7 @@ from watchkeeper.metrics.ingest import MetricIngestion
 from watchkeeper.metrics.notify import DeliveryPolicy, Notifier, parse_webhooks
 from watchkeeper.metrics.queries import MetricsService
 from watchkeeper.metrics.store import MetricsStore
+from watchkeeper.services.context import RequestContext
 from watchkeeper.services.endpoints import EndpointService
 from watchkeeper.services.executions import ExecutionService, ExecutionStarter
 from watchkeeper.services.job_definitions import JobDefinitionService
@@ -85,6 +86,12 @@ class Services:
             metrics_store=metrics,
             alarms=AlarmService(db, clock, notifier.topics),
             notifier=notifier,
+        )
+
+    def model_server(self, account: str, region: str, model_name: str | None, endpoint_name: str | None) -> str:
+        """A Clarify job's model server (jobs/predictor_binding.py), looked up in the job's own account."""
+        return self.endpoints.model_server(
+            RequestContext(account, region), model_name=model_name, endpoint_name=endpoint_name
         )
 
     def close(self) -> None:
