@@ -89,6 +89,9 @@ class Settings:
     alarm_webhook_backoff_seconds: float = field(
         default_factory=lambda: float(_env("ALARM_WEBHOOK_BACKOFF_SECONDS", "2"))
     )
+    # Model Monitor alerts (docs/alerts.md): comma-separated SNS topic ARNs, each with a webhook above, told of
+    # every InAlert/OK transition of the alerts of their account and region.
+    monitoring_alert_topics: str = field(default_factory=lambda: _env("MONITORING_ALERT_TOPICS", ""))
 
     @property
     def sqlite_path(self) -> Path:

@@ -335,9 +335,11 @@ def test_bad_time_offsets_are_rejected(sm: Any, name: str) -> None:
     assert error_of(excinfo)[0] == "ValidationException"
 
 
-def test_monitoring_alerts_are_empty_for_a_schedule(sm: Any, name: str) -> None:
+def test_a_schedule_has_its_monitoring_alert(sm: Any, name: str) -> None:
+    # One alert per schedule, created with it (docs/alerts.md); the evaluation is tested in tests/alerts/.
     sm.create_monitoring_schedule(MonitoringScheduleName=name, MonitoringScheduleConfig=hourly_config())
-    assert sm.list_monitoring_alerts(MonitoringScheduleName=name)["MonitoringAlertSummaries"] == []
+    (alert,) = sm.list_monitoring_alerts(MonitoringScheduleName=name)["MonitoringAlertSummaries"]
+    assert (alert["MonitoringAlertName"], alert["AlertStatus"]) == ("DataQualityAlert", "OK")
     assert sm.list_monitoring_alert_history(MonitoringScheduleName=name)["MonitoringAlertHistory"] == []
     with pytest.raises(sm.exceptions.ResourceNotFound) as excinfo:
         sm.update_monitoring_alert(

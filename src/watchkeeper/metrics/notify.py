@@ -6,7 +6,8 @@ one per transition and topic. A delivery worker claims a due one with a conditio
 with a claim that expires), so two replicas never send it both; a failed try is retried with exponential
 backoff, and after the last try it stays as a dead letter (`dead`, with the last error), noted in the alarm's
 history. A worker that dies between sending and recording leaves the claim to expire: that one notification
-may then be sent again (at least once, never lost).
+may then be sent again (at least once, never lost). Model Monitor alerts' notifications (`source` "alert",
+services/monitoring_alerts.py) share the queue and the delivery; only an alarm's get an Action history item.
 """
 
 from __future__ import annotations
@@ -144,6 +145,10 @@ class Notifier:
             if values["status"] == "pending":
                 return
             ok = values["status"] == "delivered"
+            if row.source != "alarm":  # a Model Monitor alert's: its row is the record (no alarm history)
+                if not ok:
+                    log.warning("%s: notification to %s is a dead letter: %s", row.alarm_name, row.topic_arn, error)
+                return
             summary = (
                 f"Successfully executed action {row.topic_arn}"
                 if ok

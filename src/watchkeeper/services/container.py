@@ -11,10 +11,11 @@ from watchkeeper.metrics.ingest import MetricIngestion
 from watchkeeper.metrics.notify import DeliveryPolicy, Notifier, parse_webhooks
 from watchkeeper.metrics.queries import MetricsService
 from watchkeeper.metrics.store import MetricsStore
-from watchkeeper.services.context import RequestContext
 from watchkeeper.services.endpoints import EndpointService
 from watchkeeper.services.executions import ExecutionService, ExecutionStarter
 from watchkeeper.services.job_definitions import JobDefinitionService
+from watchkeeper.services.monitoring_alert_rules import parse_alert_topics
+from watchkeeper.services.monitoring_alerts import MonitoringAlertService
 from watchkeeper.services.processing_jobs import ProcessingJobService
 from watchkeeper.services.schedules import ScheduleService
 from watchkeeper.services.tags import TagService
@@ -39,6 +40,7 @@ class Services:
     metrics_store: MetricsStore
     alarms: AlarmService
     notifier: Notifier
+    monitoring_alerts: MonitoringAlertService
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
@@ -65,11 +67,15 @@ class Services:
         notifier = Notifier(
             db,
             clock,
-            parse_webhooks(settings.alarm_webhooks),
+            webhooks := parse_webhooks(settings.alarm_webhooks),
             DeliveryPolicy(settings.alarm_webhook_attempts, settings.alarm_webhook_backoff_seconds),
         )
         # An execution's metric lines enter the store in the transaction that completes its job.
         processing_jobs.watch(MetricIngestion(metrics, store).job_changed)
+        alerts = MonitoringAlertService(db, clock, parse_alert_topics(settings.monitoring_alert_topics, webhooks))
+        starter = ExecutionStarter(db, clock, processing_jobs, store)
+        # A schedule's alerts are evaluated in the transaction that ends each of its executions.
+        starter.plans.on_execution_end(alerts.execution_ended)
         return cls(
             settings=settings,
             clock=clock,
@@ -81,17 +87,12 @@ class Services:
             endpoints=EndpointService(db, clock, settings, tags),
             store=store,
             processing_jobs=processing_jobs,
-            starter=ExecutionStarter(db, clock, processing_jobs, store),
+            starter=starter,
             metrics=MetricsService(metrics),
             metrics_store=metrics,
             alarms=AlarmService(db, clock, notifier.topics),
             notifier=notifier,
-        )
-
-    def model_server(self, account: str, region: str, model_name: str | None, endpoint_name: str | None) -> str:
-        """A Clarify job's model server (jobs/predictor_binding.py), looked up in the job's own account."""
-        return self.endpoints.model_server(
-            RequestContext(account, region), model_name=model_name, endpoint_name=endpoint_name
+            monitoring_alerts=alerts,
         )
 
     def close(self) -> None:

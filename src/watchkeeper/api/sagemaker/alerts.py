@@ -1,32 +1,24 @@
-"""Monitoring alerts. SageMaker creates them for its Model Dashboard; Watchkeeper has none yet, so the lists
-are empty for an existing schedule and updates name the missing alert (docs/api-coverage.md)."""
+"""Model Monitor alerts: the rules are services/monitoring_alerts.py's (docs/alerts.md)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from watchkeeper.api.sagemaker.types import Handler
-from watchkeeper.errors import ResourceNotFound
 from watchkeeper.services.container import Services
 from watchkeeper.services.context import RequestContext
 
 
 def list_alerts(s: Services, ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    s.schedules.find_row(ctx, p["MonitoringScheduleName"])
-    return {"MonitoringAlertSummaries": []}
+    return s.monitoring_alerts.list_alerts(ctx, p)
 
 
 def list_history(s: Services, ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    if p.get("MonitoringScheduleName"):
-        s.schedules.find_row(ctx, p["MonitoringScheduleName"])
-    return {"MonitoringAlertHistory": []}
+    return s.monitoring_alerts.list_history(ctx, p)
 
 
 def update_alert(s: Services, ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    s.schedules.find_row(ctx, p["MonitoringScheduleName"])
-    raise ResourceNotFound(
-        f"Monitoring alert {p['MonitoringAlertName']} does not exist for schedule {p['MonitoringScheduleName']}"
-    )
+    return s.monitoring_alerts.update_alert(ctx, p)
 
 
 OPERATIONS: dict[str, Handler] = {

@@ -1,0 +1,226 @@
+"""Model Monitor alerts in process on SQLite and PostgreSQL: each ending execution re-evaluates the schedule's
+alert, a transition writes one history row and one notification per topic of the schedule's account, and
+UpdateMonitoringAlert's rules. Expected statuses are worked out by hand from AWS's description (the Model
+Dashboard's "View and edit alerts"), not by the code under test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from tests.alerts.conftest import World
+from tests.in_process import t
+from watchkeeper.errors import ResourceNotFound, ValidationError
+from watchkeeper.store.tables import alarm_history, alarm_notifications, monitoring_executions
+
+ALERT = "DataQualityAlert"
+MESSAGES = {
+    "V": ("Completed", "CompletedWithViolations: Job completed successfully with 2 violations.", None),
+    "C": ("Completed", "Completed: Job completed successfully with no violations.", None),
+    "F": ("Failed", None, "AlgorithmError: the analyzer exited with 1"),
+    "S": ("Stopped", None, None),
+}
+FINAL = {"V": "CompletedWithViolations", "C": "Completed", "F": "Failed", "S": "Stopped"}
+
+
+def end_execution(world: World, hour: int, outcome: str) -> Any:
+    """Start the execution of 2026-03-01 `hour`:00 and end its job with `outcome` (V, C, F or S)."""
+    s = world.services
+    schedule = s.schedules.find_row(world.ctx, "churn")
+    started = s.starter.start(schedule, t(f"2026-03-01T{hour:02d}:00:00"))
+    assert started is not None and started.job_name
+    job = s.processing_jobs.claim_named(world.ctx, started.job_name, "test-runner", 60)
+    assert job is not None
+    status, message, reason = MESSAGES[outcome]
+    s.processing_jobs.finish(job.id, "test-runner", status, exit_message=message, failure_reason=reason)
+    world.clock.advance(60)
+    with s.db.read() as conn:
+        row = conn.execute(
+            select(monitoring_executions).where(monitoring_executions.c.id == started.execution_id)
+        ).one()
+    assert row.status == FINAL[outcome]
+    return row
+
+
+def alert(world: World) -> dict[str, Any]:
+    (summary,) = world.services.monitoring_alerts.list_alerts(world.ctx, {"MonitoringScheduleName": "churn"})[
+        "MonitoringAlertSummaries"
+    ]
+    return summary
+
+
+def notifications(world: World) -> list[Any]:
+    with world.services.db.read() as conn:
+        return conn.execute(
+            select(alarm_notifications)
+            .where(alarm_notifications.c.alarm_name == f"churn/{ALERT}", alarm_notifications.c.region == "us-east-1")
+            .where(alarm_notifications.c.account == world.ctx.account)
+            .order_by(alarm_notifications.c.id)
+        ).all()
+
+
+def test_a_new_schedule_has_its_alert_ok(world: World) -> None:
+    schedule = world.services.schedules.find_row(world.ctx, "churn")
+    assert alert(world) == {
+        "MonitoringAlertName": ALERT,
+        "CreationTime": schedule.creation_time,
+        "LastModifiedTime": schedule.creation_time,
+        "AlertStatus": "OK",
+        "DatapointsToAlert": 1,
+        "EvaluationPeriod": 1,
+        "Actions": {"ModelDashboardIndicator": {"Enabled": True}},
+    }
+    history = world.services.monitoring_alerts.list_history(world.ctx, {"MonitoringScheduleName": "churn"})
+    assert history == {"MonitoringAlertHistory": []}
+
+
+def test_m_of_n_executions_transitions_history_and_notifications(world: World) -> None:
+    alerts = world.services.monitoring_alerts
+    updated = alerts.update_alert(
+        world.ctx,
+        {
+            "MonitoringScheduleName": "churn",
+            "MonitoringAlertName": ALERT,
+            "DatapointsToAlert": 2,
+            "EvaluationPeriod": 3,
+        },
+    )
+    assert updated == {
+        "MonitoringScheduleArn": world.services.schedules.find_row(world.ctx, "churn").arn,
+        "MonitoringAlertName": ALERT,
+    }
+    # 2 of the latest 3 (Stopped executions are no datapoint; Failed counts as a failure), by hand:
+    outcomes = "VCVVCCFSV"
+    expected = ["OK", "OK", "InAlert", "InAlert", "InAlert", "OK", "OK", "OK", "InAlert"]
+    seen = []
+    for hour, outcome in enumerate(outcomes):
+        end_execution(world, hour, outcome)
+        seen.append(alert(world)["AlertStatus"])
+    assert seen == expected
+    summary = alert(world)
+    assert (summary["DatapointsToAlert"], summary["EvaluationPeriod"]) == (2, 3)
+
+    history = alerts.list_history(world.ctx, {"MonitoringScheduleName": "churn", "SortOrder": "Ascending"})
+    rows = history["MonitoringAlertHistory"]
+    assert [(r["AlertStatus"], r["MonitoringAlertName"], r["MonitoringScheduleName"]) for r in rows] == [
+        ("InAlert", ALERT, "churn"),
+        ("OK", ALERT, "churn"),
+        ("InAlert", ALERT, "churn"),
+    ]
+    # one notification per transition, to the topic of the schedule's account only
+    sent = notifications(world)
+    assert [(n.topic_arn, n.source, n.status) for n in sent] == [(world.topic, "alert", "pending")] * 3
+    assert "*InAlert* (was OK)" in sent[0].message and "*OK* (was InAlert)" in sent[1].message
+    with world.services.db.read() as conn:
+        others = conn.execute(
+            select(alarm_notifications)
+            .where(alarm_notifications.c.topic_arn.like("%999999999999%"))
+            .where(alarm_notifications.c.alarm_name == f"churn/{ALERT}")
+            .where(alarm_notifications.c.account == world.ctx.account)
+        ).all()
+    assert others == []
+
+    # Stricter criteria apply at once to the executions there: 2 failures of 3 < 3 → OK, one more transition.
+    alerts.update_alert(
+        world.ctx,
+        {
+            "MonitoringScheduleName": "churn",
+            "MonitoringAlertName": ALERT,
+            "DatapointsToAlert": 3,
+            "EvaluationPeriod": 3,
+        },
+    )
+    assert alert(world)["AlertStatus"] == "OK"
+    assert len(notifications(world)) == 4
+
+    # Filters, sorting and pages.
+    def listed(**p: Any) -> list[tuple[str, float]]:
+        got = alerts.list_history(world.ctx, {"MonitoringScheduleName": "churn", **p})["MonitoringAlertHistory"]
+        return [(r["AlertStatus"], r["CreationTime"]) for r in got]
+
+    every = listed(SortOrder="Ascending")
+    assert [s for s, _ in every] == ["InAlert", "OK", "InAlert", "OK"]
+    assert [c for _, c in every] == sorted(c for _, c in every)
+    assert listed() == every[::-1]  # default: CreationTime, Descending
+    assert listed(StatusEquals="OK", SortOrder="Ascending") == [every[1], every[3]]
+    assert listed(CreationTimeAfter=every[2][1], SortOrder="Ascending") == every[2:]  # "on or after"
+    assert listed(CreationTimeBefore=every[1][1], SortOrder="Ascending") == every[:2]
+    assert [s for s, _ in listed(SortBy="Status", SortOrder="Ascending")] == ["InAlert", "InAlert", "OK", "OK"]
+    first = alerts.list_history(
+        world.ctx, {"MonitoringScheduleName": "churn", "MaxResults": 3, "SortOrder": "Ascending"}
+    )
+    assert len(first["MonitoringAlertHistory"]) == 3 and first["NextToken"]
+    rest = alerts.list_history(
+        world.ctx,
+        {"MonitoringScheduleName": "churn", "MaxResults": 3, "SortOrder": "Ascending", "NextToken": first["NextToken"]},
+    )
+    assert [(r["AlertStatus"], r["CreationTime"]) for r in rest["MonitoringAlertHistory"]] == every[3:]
+    assert "NextToken" not in rest
+    assert alerts.list_history(world.ctx, {"MonitoringAlertName": ALERT})["MonitoringAlertHistory"]
+
+    # Delivery: nothing listens on the webhook, so two tries and a dead letter; no alarm history for it.
+    world.services.notifier.deliver_due()
+    world.clock.advance(5)
+    world.services.notifier.deliver_due()
+    assert {n.status for n in notifications(world)} == {"dead"}
+    with world.services.db.read() as conn:
+        assert conn.execute(select(alarm_history).where(alarm_history.c.account == world.ctx.account)).all() == []
+
+
+def test_update_rules(world: World) -> None:
+    alerts = world.services.monitoring_alerts
+    base = {"MonitoringScheduleName": "churn", "MonitoringAlertName": ALERT}
+    with pytest.raises(ValidationError, match=r"DatapointsToAlert \(4\) must be less than or equal to"):
+        alerts.update_alert(world.ctx, {**base, "DatapointsToAlert": 4, "EvaluationPeriod": 3})
+    with pytest.raises(ResourceNotFound, match="drift"):
+        alerts.update_alert(
+            world.ctx, {**base, "MonitoringAlertName": "drift", "DatapointsToAlert": 1, "EvaluationPeriod": 1}
+        )
+    with pytest.raises(ResourceNotFound, match="missing"):
+        alerts.update_alert(
+            world.ctx, {**base, "MonitoringScheduleName": "missing", "DatapointsToAlert": 1, "EvaluationPeriod": 1}
+        )
+    with pytest.raises(ResourceNotFound):
+        alerts.list_alerts(world.ctx, {"MonitoringScheduleName": "missing"})
+    with pytest.raises(ResourceNotFound):
+        alerts.list_history(world.ctx, {"MonitoringScheduleName": "missing"})
+    with pytest.raises(ResourceNotFound):
+        alerts.list_history(world.ctx, {"MonitoringScheduleName": "churn", "MonitoringAlertName": "drift"})
+    assert alert(world)["DatapointsToAlert"] == 1  # nothing was written by the refused calls
+    # Case-insensitive schedule names, as every SageMaker lookup here.
+    alerts.update_alert(
+        world.ctx, {**base, "MonitoringScheduleName": "CHURN", "DatapointsToAlert": 1, "EvaluationPeriod": 5}
+    )
+    changed = alert(world)
+    assert changed["EvaluationPeriod"] == 5 and changed["LastModifiedTime"] >= changed["CreationTime"]
+
+
+def test_a_recreated_schedule_starts_fresh_and_history_stays(world: World) -> None:
+    end_execution(world, 1, "V")
+    assert alert(world)["AlertStatus"] == "InAlert"
+    s = world.services
+    s.schedules.delete(world.ctx, "churn")
+    world.clock.advance(60)
+    from tests.api.conftest import hourly_config
+
+    s.schedules.create(world.ctx, "churn", hourly_config(), [])
+    assert alert(world)["AlertStatus"] == "OK"
+    assert (
+        s.monitoring_alerts.list_history(world.ctx, {"MonitoringScheduleName": "churn"})["MonitoringAlertHistory"] == []
+    )
+    kept = s.monitoring_alerts.list_history(world.ctx, {"MonitoringAlertName": ALERT})["MonitoringAlertHistory"]
+    assert [h["AlertStatus"] for h in kept] == ["InAlert"]
+
+
+def test_a_fault_in_evaluation_never_stops_the_execution(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: Any) -> bool:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(world.services.monitoring_alerts, "_evaluate", broken)
+    end_execution(world, 1, "V")  # still CompletedWithViolations (asserted inside)
+    monkeypatch.undo()
+    assert alert(world)["AlertStatus"] == "OK"  # the evaluation was lost, and only it
+    end_execution(world, 2, "V")
+    assert alert(world)["AlertStatus"] == "InAlert"
