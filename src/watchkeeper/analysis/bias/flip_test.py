@@ -1,0 +1,50 @@
+"""FT, the flip test (spec §10.2): a k-nearest-neighbour classifier trained on the advantaged rows' features
+and predicted labels, asked about each disadvantaged row; FT = (F+ - F-) / n_d, F+ the d rows the model
+rejected that their a-neighbours would accept, F- the reverse. k = 5 when there are more than 9 advantaged
+rows, else 1; Euclidean distance; a plain majority vote (k is odd, so no vote ties).
+
+Features are every numeric (or boolean) column of the table but the label and the predicted label, nulls
+and NaN read as 0; other columns are left out (UNVERIFIED, docs/bias.md). Rows at exactly equal distance may
+be ordered differently from scikit-learn's, so a tie at the k-th neighbour can vote differently.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from scipy.spatial import cKDTree
+
+from watchkeeper.analysis.bias.formulas import MetricUndefined
+
+# Above this many advantaged rows the neighbours are searched among an evenly spaced sample of them
+# (deterministic: every (n_a // bound)-th row), so FT stays within seconds on millions of rows.
+MAX_REFERENCE_ROWS = 200_000
+
+
+def feature_matrix(table: pl.DataFrame, exclude: set[str]) -> np.ndarray | None:
+    columns = [name for name, dtype in table.schema.items()
+               if name not in exclude and (dtype.is_numeric() or dtype == pl.Boolean)]
+    if not columns:
+        return None
+    frame = table.select(pl.col(c).cast(pl.Float64).fill_nan(0.0).fill_null(0.0) for c in columns)
+    return frame.to_numpy()
+
+
+def flip_test(features: np.ndarray | None, predicted: np.ndarray, sensitive: np.ndarray,
+              max_reference_rows: int = MAX_REFERENCE_ROWS) -> float:
+    """FT for the rows where `sensitive` is True (d) against the others (a); `predicted` is boolean."""
+    if features is None:
+        raise MetricUndefined("FT: the dataset has no numeric feature column to find neighbours with")
+    reference = np.flatnonzero(~sensitive)
+    queries = np.flatnonzero(sensitive)
+    if len(reference) > max_reference_rows:
+        reference = reference[:: -(-len(reference) // max_reference_rows)]
+    k = 5 if len(reference) > 9 else 1
+    tree = cKDTree(features[reference], balanced_tree=False, compact_nodes=False)
+    _, neighbours = tree.query(features[queries], k=k, workers=-1)
+    votes = predicted[reference][neighbours.reshape(len(queries), k)].sum(axis=1)
+    flipped = votes * 2 > k
+    own = predicted[queries]
+    gained = int(np.count_nonzero(flipped & ~own))
+    lost = int(np.count_nonzero(~flipped & own))
+    return (gained - lost) / len(queries)
