@@ -5,6 +5,7 @@ Dashboard's "View and edit alerts"), not by the code under test."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from tests.alerts.conftest import World
 from tests.in_process import t
 from watchkeeper.errors import ResourceNotFound, ValidationError
+from watchkeeper.services.container import Services
 from watchkeeper.store.tables import alarm_history, alarm_notifications, monitoring_executions
 
 ALERT = "DataQualityAlert"
@@ -109,7 +111,10 @@ def test_m_of_n_executions_transitions_history_and_notifications(world: World) -
         ("OK", ALERT, "churn"),
         ("InAlert", ALERT, "churn"),
     ]
-    # one notification per transition, to the topic of the schedule's account only
+    # one notification per transition, to the topic of the schedule's account only, written by the delivery
+    # loop's fan-out (once: a second round finds nothing left)
+    assert notifications(world) == []
+    assert alerts.fan_out() == 3 and alerts.fan_out() == 0
     sent = notifications(world)
     assert [(n.topic_arn, n.source, n.status) for n in sent] == [(world.topic, "alert", "pending")] * 3
     assert "*InAlert* (was OK)" in sent[0].message and "*OK* (was InAlert)" in sent[1].message
@@ -133,6 +138,7 @@ def test_m_of_n_executions_transitions_history_and_notifications(world: World) -
         },
     )
     assert alert(world)["AlertStatus"] == "OK"
+    world.services.notifier.deliver_due()  # the delivery round runs the fan-out first
     assert len(notifications(world)) == 4
 
     # Filters, sorting and pages.
@@ -224,3 +230,18 @@ def test_a_fault_in_evaluation_never_stops_the_execution(world: World, monkeypat
     assert alert(world)["AlertStatus"] == "OK"  # the evaluation was lost, and only it
     end_execution(world, 2, "V")
     assert alert(world)["AlertStatus"] == "InAlert"
+
+
+def test_a_process_without_topics_loses_no_notification(world: World, tmp_path: Any) -> None:
+    """`watchkeeper run` (no webhook settings) ends the execution; the server's delivery loop notifies."""
+    bare = Services.build(
+        dataclasses.replace(world.services.settings, alarm_webhooks="", monitoring_alert_topics=""), world.clock
+    )
+    try:
+        end_execution(World(bare, world.clock, world.ctx, world.topic), 1, "V")
+        assert alert(world)["AlertStatus"] == "InAlert"
+        assert notifications(world) == []
+        world.services.notifier.deliver_due()  # the server's delivery round
+        assert [(n.topic_arn, n.status) for n in notifications(world)] == [(world.topic, "pending")]
+    finally:
+        bare.close()

@@ -13,6 +13,7 @@ services/monitoring_alerts.py) share the queue and the delivery; only an alarm's
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,12 +63,23 @@ class Notifier:
         self.clock = clock
         self.webhooks = webhooks
         self.policy = policy
+        self._producers: list[Callable[[], int]] = []
 
     def topics(self) -> frozenset[str]:
         return frozenset(self.webhooks)
 
+    def before_delivery(self, producer: Callable[[], int]) -> None:
+        """Run `producer` before each delivery round: it writes notifications of its own (Model Monitor
+        alerts' transitions, services/monitoring_alerts.py `fan_out`) where the webhooks are configured."""
+        self._producers.append(producer)
+
     def deliver_due(self, limit: int = 20) -> int:
         """Send the notifications that are due; returns how many were delivered."""
+        for producer in self._producers:
+            try:
+                producer()
+            except Exception:  # a producer's fault never stops the delivery of what is queued
+                log.exception("writing notifications failed; retried next round")
         n = alarm_notifications.c
         now = self.clock.now()
         with self.db.read() as conn:

@@ -76,6 +76,8 @@ class Services:
         starter = ExecutionStarter(db, clock, processing_jobs, store)
         # A schedule's alerts are evaluated in the transaction that ends each of its executions.
         starter.plans.on_execution_end(alerts.execution_ended)
+        # ... and their transitions notified where the webhooks are configured, before each delivery round.
+        notifier.before_delivery(alerts.fan_out)
         return cls(
             settings=settings,
             clock=clock,

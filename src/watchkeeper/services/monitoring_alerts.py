@@ -3,10 +3,11 @@ evaluation told by the plan runner when an execution ends (services/plans.py `on
 
 Rules live in services/monitoring_alert_rules.py. A schedule's alerts exist from its creation (as AWS creates
 them); a row is written the first time one is evaluated or updated, and until then ListMonitoringAlerts shows
-the defaults. A transition (InAlert ↔ OK) writes its history row and one notification per configured topic
-(the alarms' webhook queue, metrics/notify.py) in the transaction that ends the execution, so each exists
-exactly when the transition does; the alert row is locked first (FOR UPDATE on PostgreSQL, the write lock on
-SQLite), so two executions ending at once in two processes count each other.
+the defaults. A transition (InAlert ↔ OK) writes its history row, with the notification's text, in the
+transaction that ends the execution, so it exists exactly when the transition does; the alert row is locked
+first (FOR UPDATE on PostgreSQL, the write lock on SQLite), so two executions ending at once in two processes
+count each other. The server's delivery loop turns each transition into one notification per configured topic
+(`fan_out`), delivered by the alarms' webhook queue (metrics/notify.py).
 """
 
 from __future__ import annotations
@@ -166,6 +167,43 @@ class MonitoringAlertService:
         except Exception:
             log.exception("monitoring alerts: evaluation after execution %s (%s) failed", execution_id, status)
 
+    # --- notifications: run by the delivery loop of the server (metrics/notify.py) -----------------------
+
+    def fan_out(self, limit: int = 100) -> int:
+        """Write one notification per configured topic for each transition not notified yet; returns how
+        many transitions were handled. Done where the webhooks are configured (the server), not where the
+        execution ended (it may be `watchkeeper run`); a conditional update settles replicas, so each
+        transition is notified once, and a transition written while no server ran is notified at its start."""
+        h = monitoring_alert_history.c
+        with self.db.read() as conn:
+            waiting = conn.execute(select(h.id).where(h.notified == 0).order_by(h.id).limit(limit)).scalars().all()
+        if not waiting:
+            return 0
+        done = 0
+        with self.db.write() as conn:
+            for row in conn.execute(select(monitoring_alert_history).where(h.id.in_(waiting)).order_by(h.id)):
+                if not conn.execute(
+                    update(monitoring_alert_history).where(h.id == row.id, h.notified == 0).values(notified=1)
+                ).rowcount:
+                    continue  # another replica took it
+                done += 1
+                for topic in topics_of(self.topics, row.account, row.region):
+                    conn.execute(
+                        insert(alarm_notifications).values(
+                            account=row.account,
+                            region=row.region,
+                            alarm_name=f"{row.schedule_name}/{row.alert_name}",
+                            topic_arn=topic,
+                            message=row.message,
+                            status="pending",
+                            attempts=0,
+                            next_attempt=row.creation_time,
+                            created=row.creation_time,
+                            source="alert",
+                        )
+                    )
+        return done
+
     # --- inside -----------------------------------------------------------------------------------------
 
     def _evaluate(self, conn: Connection, schedule: Row[Any], row: Row[Any], execution_id: int | None) -> bool:
@@ -194,6 +232,11 @@ class MonitoringAlertService:
         ).rowcount
         if not done:
             return False  # changed under us: whoever changed it evaluated with what it saw
+        newest = f"{latest[0].status} (scheduled {_iso(latest[0].scheduled_time)})" if latest else None
+        text = message(
+            schedule.name, row.name, row.status, seen.status, seen, row.datapoints_to_alert, newest,
+            schedule.account, schedule.region, now,
+        )
         conn.execute(
             insert(monitoring_alert_history).values(
                 account=schedule.account,
@@ -205,30 +248,10 @@ class MonitoringAlertService:
                 creation_time=now,
                 status=seen.status,
                 execution_id=execution_id,
+                message=text,
+                notified=0,
             )
         )
-        topics = topics_of(self.topics, schedule.account, schedule.region)
-        if topics:
-            newest = f"{latest[0].status} (scheduled {_iso(latest[0].scheduled_time)})" if latest else None
-            text = message(
-                schedule.name, row.name, row.status, seen.status, seen, row.datapoints_to_alert, newest,
-                schedule.account, schedule.region, now,
-            )
-            for topic in topics:
-                conn.execute(
-                    insert(alarm_notifications).values(
-                        account=schedule.account,
-                        region=schedule.region,
-                        alarm_name=f"{schedule.name}/{row.name}",
-                        topic_arn=topic,
-                        message=text,
-                        status="pending",
-                        attempts=0,
-                        next_attempt=now,
-                        created=now,
-                        source="alert",
-                    )
-                )
         log.info(
             "monitoring alert %s of schedule %s: %s → %s (%d of the latest %d executions failed)",
             row.name, schedule.name, row.status, seen.status, seen.failures, seen.considered,

@@ -309,5 +309,11 @@ monitoring_alert_history = Table(
     Column("creation_time", Float, nullable=False),
     Column("status", String(16), nullable=False),
     Column("execution_id", Integer),
+    # The notification's text; `notified` once the server that delivers has written one notification per
+    # configured topic for it (services/monitoring_alerts.py `fan_out`), so a `watchkeeper run` without the
+    # topic settings loses none.
+    Column("message", Text),
+    Column("notified", Integer, nullable=False, default=0),
+    Index("ix_monitoring_alert_history_notified", "notified"),
     Index("ix_monitoring_alert_history_schedule", "account", "region", "schedule_key", "creation_time"),
 )

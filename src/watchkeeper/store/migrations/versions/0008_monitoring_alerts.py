@@ -46,7 +46,10 @@ def upgrade() -> None:
         sa.Column("creation_time", sa.Float, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("execution_id", sa.Integer),
+        sa.Column("message", sa.Text),
+        sa.Column("notified", sa.Integer, nullable=False, server_default="0"),
     )
+    op.create_index("ix_monitoring_alert_history_notified", "monitoring_alert_history", ["notified"])
     op.create_index(
         "ix_monitoring_alert_history_schedule",
         "monitoring_alert_history",
