@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
 from watchkeeper.api.awsjson import error_response, json_response, new_request_id
@@ -36,6 +36,7 @@ from watchkeeper.metrics.prometheus import CONTENT_TYPE, Histogram, render
 from watchkeeper.metrics.prometheus_collect import Collector
 from watchkeeper.scheduling.scheduler import Scheduler
 from watchkeeper.services.container import Services
+from watchkeeper.web.routes import build_dashboard
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ def create_app(
     """The whole server as one ASGI app; with `keys`, every request but /healthz must carry a valid SigV4
     signature by one of them (api/edge.py)."""
     model = botocore.session.get_session().get_service_model("sagemaker")
+    default_principal = Principal("default", "", "", services.settings.account_id)
     control_plane = ControlPlane(services, model)
     logs = LogsApi(services)
     cloudwatch = CloudWatchApi(services.metrics, services.alarms)
@@ -186,6 +188,8 @@ def create_app(
             Route("/endpoints/{name}/invocations", invoke, methods=["POST"]),
             Route("/healthz", health, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
+            # The dashboard (docs/dashboard.md): its own session gate, which the edge leaves /ui to.
+            Mount("/ui", app=build_dashboard(services, keys, default_principal)),
         ],
         lifespan=lifespan,
         exception_handlers={404: no_route, 405: no_route},
@@ -194,7 +198,7 @@ def create_app(
     return Edge(
         app,
         keys=keys,
-        default_principal=Principal("default", "", "", settings.account_id),
+        default_principal=default_principal,
         default_region=settings.default_region,
         metrics_token=settings.metrics_token,
         limits=EdgeLimits(

@@ -33,6 +33,7 @@ OPERATOR_KEY = "watchkeeper.operator"  # set when a request may see every accoun
 METRICS_PATH = "/metrics"
 INVOKE_MAX_BODY_BYTES = 6 * 1024 * 1024  # SageMaker's InvokeEndpoint payload limit
 UNAUTHENTICATED_PATHS = frozenset({"/healthz"})  # says "ok" and nothing else: load balancers probe it
+UI_PREFIX = "/ui"  # the dashboard: a browser cannot sign, so its session gate (web/gate.py) authenticates it
 # X-Amz-Target prefix → the signing name of that API.
 TARGET_SERVICES = {"SageMaker.": "sagemaker", "Logs_20140328.": "logs", "GraniteServiceVersion20100801.": "monitoring"}
 
@@ -83,6 +84,9 @@ class Edge:
         if scope["type"] != "http" or scope["path"] in UNAUTHENTICATED_PATHS:
             await self.app(scope, receive, send)
             return
+        if scope["path"] == UI_PREFIX or scope["path"].startswith(UI_PREFIX + "/"):
+            await self._dashboard(scope, receive, send)
+            return
         if scope["path"] == METRICS_PATH and (self.keys is None or self._metrics_bearer(scope)):
             # GET /metrics with the scrape token (Prometheus cannot sign), or open like the rest without keys
             scope[PRINCIPAL_KEY], scope[REGION_KEY] = self.default_principal, self.default_region
@@ -111,6 +115,20 @@ class Edge:
             await self.app(scope, _replay(body, receive), send)
         finally:
             self._release(reserved)
+
+    async def _dashboard(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """/ui: the body bounded and timed as every request's, no signature; no principal is set here, so only
+        the dashboard's session gate (mounted at /ui alone) can give one. No API route lies under /ui."""
+        try:
+            body = await self._read_body(scope, receive)
+        except _Refused as refused:
+            self._release(refused.reserved)
+            await _refuse(send, refused.status, refused.code, refused.message)
+            return
+        try:
+            await self.app(scope, _replay(body, receive), send)
+        finally:
+            self._release(len(body))
 
     def _metrics_bearer(self, scope: Scope) -> bool:
         """`Authorization: Bearer <WATCHKEEPER_METRICS_TOKEN>`, compared in constant time."""
