@@ -21,12 +21,12 @@ import numpy as np
 
 from .background import background_summary
 from .coalitions import coalitions, sample_count
+from .config import AGG_METHODS
 from .errors import ExplainInputError
 
 __all__ = ["AGG_METHODS", "ShapResult", "aggregate", "background_summary", "explain"]
 
 Predict = Callable[[np.ndarray], np.ndarray]
-AGG_METHODS = ("mean_abs", "median", "mean_sq")
 # One model call carries at most this many synthetic rows and this many cells (rows x features, float64:
 # 16M cells = 128 MB for the matrix handed to the model).
 MAX_ROWS_PER_CALL = 2_000_000
