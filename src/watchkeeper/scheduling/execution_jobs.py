@@ -110,7 +110,7 @@ def job_name(prefix: str, scheduled_time: float) -> str:
     return f"{prefix}-{stamp}-{secrets.token_hex(12)}"
 
 
-def _s3_input(name: str, uri: str, local_path: str) -> dict[str, Any]:
+def s3_input(name: str, uri: str, local_path: str) -> dict[str, Any]:
     return {
         "InputName": name,
         "AppManaged": False,
@@ -154,7 +154,7 @@ def data_quality_request(inputs: ExecutionInputs) -> dict[str, Any]:
             for hour in window.hours:
                 folder = f"{capture.endpoint}/{variant}/{hour_path(hour)}"
                 job_inputs.append(
-                    _s3_input(
+                    s3_input(
                         f"input_{len(job_inputs) + 1}",
                         join_uri(capture.destination, folder),
                         posixpath.join(local_root, folder),
@@ -166,14 +166,14 @@ def data_quality_request(inputs: ExecutionInputs) -> dict[str, Any]:
     else:
         source = monitoring_input["BatchTransformInput"]
         local_root = source["LocalPath"]
-        job_inputs.append(_s3_input("input_1", source["DataCapturedDestinationS3Uri"], local_root))
+        job_inputs.append(s3_input("input_1", source["DataCapturedDestinationS3Uri"], local_root))
         # The manifests name the data; each folder of it is staged where the reader looks (capture/batch.py).
         try:
             folders = staged_folders(inputs.manifest_objects, local_root)
         except TooManyFolders as exc:
             raise CannotPlan(str(exc)) from None
         for index, (folder_uri, local_path) in enumerate(folders, start=1):
-            job_inputs.append(_s3_input(f"manifest_objects_{index}", folder_uri, local_path))
+            job_inputs.append(s3_input(f"manifest_objects_{index}", folder_uri, local_path))
         environment["dataset_format"] = json.dumps(_dataset_format(source))
         report = join_uri(output["S3Uri"], schedule_name, hour_path(scheduled_time))
 
@@ -185,7 +185,7 @@ def data_quality_request(inputs: ExecutionInputs) -> dict[str, Any]:
         uri = (baseline.get(resource) or {}).get("S3Uri")
         if uri:
             input_name = "baseline" if key == "baseline_statistics" else "constraints"
-            job_inputs.append(_s3_input(input_name, uri, local))
+            job_inputs.append(s3_input(input_name, uri, local))
             environment[key] = posixpath.join(local, posixpath.basename(uri.rstrip("/")))
     for key, member, local, input_name in (
         ("record_preprocessor_script", "RecordPreprocessorSourceUri", PREPROCESSOR_PATH, "pre_processor_script"),
@@ -198,7 +198,7 @@ def data_quality_request(inputs: ExecutionInputs) -> dict[str, Any]:
     ):
         uri = app.get(member)
         if uri:
-            job_inputs.append(_s3_input(input_name, uri, local))
+            job_inputs.append(s3_input(input_name, uri, local))
             environment[key] = posixpath.join(local, posixpath.basename(uri.rstrip("/")))
 
     environment.update(
@@ -253,21 +253,21 @@ def _merge_image(analyzer_image: str) -> str:
     return f"{registry}/{MERGE_IMAGE}"
 
 
-def _hour_inputs(inputs: ExecutionInputs, capture: CaptureSource, root: str) -> list[dict[str, Any]]:
+def hour_inputs(inputs: ExecutionInputs, capture: CaptureSource, root: str) -> list[dict[str, Any]]:
     """`endpoint_input_<n>`: one per variant and window hour, from `<root>/<endpoint>/<variant>/yyyy/mm/dd/hh`."""
     items: list[dict[str, Any]] = []
     for variant in capture.variants:
         for hour in inputs.window.hours:
             folder = f"{capture.endpoint}/{variant}/{hour_path(hour)}"
             items.append(
-                _s3_input(
+                s3_input(
                     f"endpoint_input_{len(items) + 1}", join_uri(root, folder), posixpath.join(MERGE_INPUT_ROOT, folder)
                 )
             )
     return items
 
 
-def _merged_root(inputs: ExecutionInputs) -> str:
+def merged_root(inputs: ExecutionInputs) -> str:
     return join_uri(inputs.definition["MonitoringOutputConfig"]["MonitoringOutputs"][0]["S3Output"]["S3Uri"], "merge")
 
 
@@ -282,7 +282,7 @@ def ground_truth_merge_request(inputs: ExecutionInputs) -> dict[str, Any]:
     app = definition["MonitoringAppSpecification"]
     truth_hours = Window(window.start, max(window.end, inputs.scheduled_time)).hours
     truth_inputs = [
-        _s3_input(
+        s3_input(
             f"groundtruth_input_{i}",
             join_uri(ground_truth_uri, hour_path(hour)),
             posixpath.join(GROUND_TRUTH_ROOT, hour_path(hour)),
@@ -291,14 +291,14 @@ def ground_truth_merge_request(inputs: ExecutionInputs) -> dict[str, Any]:
     ]
     return {
         "ProcessingJobName": f"groundtruth-merge-{inputs.suffix}",
-        "ProcessingInputs": truth_inputs + _hour_inputs(inputs, capture, capture.destination),
+        "ProcessingInputs": truth_inputs + hour_inputs(inputs, capture, capture.destination),
         "ProcessingOutputConfig": {
             "Outputs": [
                 {
                     "OutputName": "result",
                     "AppManaged": False,
                     "S3Output": {
-                        "S3Uri": _merged_root(inputs),
+                        "S3Uri": merged_root(inputs),
                         "LocalPath": "/opt/ml/processing/output",
                         "S3UploadMode": "EndOfJob",
                     },
@@ -329,7 +329,7 @@ def model_quality_request(inputs: ExecutionInputs) -> dict[str, Any]:
     problem_type = app.get("ProblemType")
     output = definition["MonitoringOutputConfig"]["MonitoringOutputs"][0]["S3Output"]
     times = {"start_time": iso(window.start), "end_time": iso(window.end)}
-    analysis_inputs = _hour_inputs(inputs, capture, _merged_root(inputs))
+    analysis_inputs = hour_inputs(inputs, capture, merged_root(inputs))
     scheduled_time = inputs.scheduled_time
     environment = {
         "analysis_type": "MODEL_QUALITY",
@@ -353,7 +353,7 @@ def model_quality_request(inputs: ExecutionInputs) -> dict[str, Any]:
             environment[key] = str(source[member])
     baseline_uri = ((definition.get("BaselineConfig") or {}).get("ConstraintsResource") or {}).get("S3Uri")
     if baseline_uri:
-        analysis_inputs.append(_s3_input("constraints", baseline_uri, BASELINE_CONSTRAINTS_PATH))
+        analysis_inputs.append(s3_input("constraints", baseline_uri, BASELINE_CONSTRAINTS_PATH))
         environment["baseline_constraints"] = posixpath.join(
             BASELINE_CONSTRAINTS_PATH, posixpath.basename(baseline_uri)
         )

@@ -18,6 +18,7 @@ from watchkeeper.errors import ValidationError
 from watchkeeper.scheduling.execution_jobs import CannotPlan, CaptureSource, ExecutionInputs, normalise_definition
 from watchkeeper.scheduling.expressions import parse_schedule_expression
 from watchkeeper.scheduling.fire_times import Window, analysis_window
+from watchkeeper.services.baselines import resolve_baseline
 from watchkeeper.services.buckets import claim_or_check
 from watchkeeper.services.context import RequestContext
 from watchkeeper.services.endpoints import Deployment
@@ -185,6 +186,7 @@ class ExecutionStarter:
         reason = not_runnable_reason(kind)
         if reason:
             raise CannotPlan(reason)
+        definition = resolve_baseline(conn, ctx, kind.name, definition)
         capture = self._capture_source(conn, ctx, schedule.endpoint_name) if schedule.endpoint_name else None
         batch = definition["MonitoringInputs"][0].get("BatchTransformInput")
         named = self._manifest_objects(conn, ctx, batch, window) if batch else ()

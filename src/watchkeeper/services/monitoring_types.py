@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from watchkeeper.errors import ValidationError
+from watchkeeper.scheduling.clarify_jobs import model_bias_request, model_explainability_request
 from watchkeeper.scheduling.execution_jobs import (
     ExecutionInputs,
     data_quality_request,
@@ -50,8 +51,6 @@ class MonitoringType:
         return min(86400, period_seconds) // self.jobs_per_execution
 
 
-_CLARIFY = "the Clarify analyzer is not built yet (issue 11)"
-
 DATA_QUALITY = MonitoringType(
     "DataQuality", "data-quality-job-definition", (PlannedJob("analysis", data_quality_request),)
 )
@@ -63,12 +62,12 @@ MODEL_QUALITY = MonitoringType(
 MODEL_BIAS = MonitoringType(
     "ModelBias",
     "model-bias-job-definition",
-    (PlannedJob("ground-truth merge", ground_truth_merge_request), PlannedJob("bias analysis", None, _CLARIFY)),
+    (PlannedJob("ground-truth merge", ground_truth_merge_request), PlannedJob("bias analysis", model_bias_request)),
 )
 MODEL_EXPLAINABILITY = MonitoringType(
     "ModelExplainability",
     "model-explainability-job-definition",
-    (PlannedJob("explainability analysis", None, _CLARIFY),),
+    (PlannedJob("explainability analysis", model_explainability_request),),
 )
 
 BY_NAME = {t.name: t for t in (DATA_QUALITY, MODEL_QUALITY, MODEL_BIAS, MODEL_EXPLAINABILITY)}

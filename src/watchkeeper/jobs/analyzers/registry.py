@@ -3,7 +3,7 @@ container Environment's `analysis_type`, and the one entry that runs it (`run_en
 
 Each analyzer is a function `run(environment, *, log, progress)` returning a summary with a one-line
 `message`, its `status` and a `result_document()`; a job that cannot complete raises `JobFailed`. Adding an
-analyzer (Clarify next) is one entry in `ANALYZERS`. `run_environment` writes the message file (SageMaker's
+analyzer is one entry in `ANALYZERS`. `run_environment` writes the message file (SageMaker's
 contract) and, beside it, the machine-readable `result.json` the runner can take the status from.
 """
 
@@ -13,8 +13,9 @@ import os
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from watchkeeper.jobs.analyzers import data_quality, ground_truth_merge, model_quality
+from watchkeeper.jobs.analyzers import clarify, data_quality, ground_truth_merge, model_quality
 from watchkeeper.jobs.contract import is_merge_image
+from watchkeeper.jobs.predictor_binding import CLARIFY_IMAGE, is_clarify_image
 from watchkeeper.jobs.toolkit.inputs import ProgressFn
 from watchkeeper.jobs.toolkit.job_log import JobLog
 from watchkeeper.jobs.toolkit.summary import JobFailed, failure_document, result_file, write_message, write_result
@@ -44,6 +45,7 @@ ANALYZERS: dict[tuple[str, str], Analyzer] = {
     (ANALYZER_IMAGE, DATA_QUALITY): data_quality.run,
     (ANALYZER_IMAGE, MODEL_QUALITY): model_quality.run,
     (MERGE_IMAGE, ""): ground_truth_merge.run,
+    (CLARIFY_IMAGE, ""): clarify.run,
 }
 
 
@@ -52,6 +54,8 @@ def analyzer_for(image_uri: str | None, environment: Mapping[str, str]) -> Analy
     `analysis_type`, data quality by default (as the container does)."""
     if image_uri and is_merge_image(image_uri):
         return ANALYZERS[(MERGE_IMAGE, "")]
+    if image_uri and is_clarify_image(image_uri):
+        return ANALYZERS[(CLARIFY_IMAGE, "")]
     analysis_type = str(environment.get("analysis_type") or "").upper()
     return ANALYZERS.get((ANALYZER_IMAGE, analysis_type)) or ANALYZERS[(ANALYZER_IMAGE, DATA_QUALITY)]
 

@@ -182,7 +182,7 @@ def _json_document(data: bytes, config: ClarifyConfig) -> tuple[list[list[Any]],
     except orjson.JSONDecodeError as exc:
         raise JobFailed(f"ClientError: the dataset is not a JSON document ({exc})") from None
     found = jmespath.search(config.features or "", document)
-    if not isinstance(found, list) or not all(isinstance(row, list) for row in found):
+    if not isinstance(found, list) or not found or not all(isinstance(row, list) for row in found):
         raise JobFailed(f"ClientError: 'features' {config.features!r} does not select a list of feature lists")
     labels: list[Any] = [None] * len(found)
     if config.label is not None:
