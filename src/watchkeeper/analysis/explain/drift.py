@@ -26,15 +26,20 @@ def ndcg(baseline: Mapping[str, float], current: Mapping[str, float]) -> float:
         return 1.0
     base = np.array([float(baseline.get(f, 0.0)) for f in features])
     now = np.array([float(current.get(f, 0.0)) for f in features])
-    discount = 1.0 / np.log2(np.arange(2, len(features) + 2))
-    ideal = float(np.sort(base)[::-1] @ discount)
+    # the arithmetic in scikit-learn's order, so the violation text carries the same digits as AWS's
+    discount = 1 / (np.log(np.arange(len(features)) + 2) / np.log(2))
+    ideal = float(discount.dot(base[np.argsort(base)[::-1]]))
     if ideal == 0.0:
         return 0.0
     _, group, counts = np.unique(-now, return_inverse=True, return_counts=True)
-    gains = np.bincount(group.ravel(), weights=base, minlength=counts.size) / counts
-    ends = np.cumsum(counts) - 1
-    discounts = np.diff(np.concatenate([[0.0], np.cumsum(discount)[ends]]))
-    return float(gains @ discounts) / ideal
+    gains = np.zeros(counts.size)
+    np.add.at(gains, group.ravel(), base)
+    gains /= counts
+    ends = np.cumsum(discount)[np.cumsum(counts) - 1]
+    discounts = np.empty(counts.size)
+    discounts[0] = ends[0]
+    discounts[1:] = np.diff(ends)
+    return float((gains * discounts).sum()) / ideal
 
 
 def attribution_drift_violations(current: Mapping[str, Any], baseline: Mapping[str, Any],
