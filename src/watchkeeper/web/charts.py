@@ -11,7 +11,7 @@ from html import escape
 from watchkeeper.web.distributions import Cdf
 
 WIDTH, HEIGHT = 560, 220
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 34
+LEFT, RIGHT, TOP, BOTTOM = 56, 30, 12, 34
 
 
 def _fmt(value: float) -> str:

@@ -146,7 +146,7 @@ def pair_features(baseline: dict[str, Any] | None, current: dict[str, Any] | Non
         elif kind == "categorical":
             bs, cs = _shares(_categories(b or {})), _shares(_categories(c or {}))
             ranked = sorted(set(bs) | set(cs), key=lambda v: -max(bs.get(v, 0.0), cs.get(v, 0.0)))
-            feature.categories = [(v, bs.get(v) if b else None, cs.get(v) if c else None)
+            feature.categories = [(v, bs.get(v, 0.0) if b else None, cs.get(v, 0.0) if c else None)
                                   for v in ranked[:MAX_CATEGORIES]]
         out.append(feature)
     return out
