@@ -60,6 +60,19 @@ def is_merge_image(image_uri: str) -> bool:
     return "groundtruth-merger" in image_uri
 
 
+def log_uri(request: dict[str, Any]) -> str | None:
+    """Where a job's log is uploaded: `<first output>/logs/<job>.log`, beside its reports. A ground-truth merge
+    job's output is data the next job and users list whole (`<output>/merge`), so its log goes beside that
+    folder instead: `<output>/logs/<job>.log`."""
+    outputs = [o for o in (request.get("ProcessingOutputConfig") or {}).get("Outputs") or [] if "S3Output" in o]
+    if not outputs:
+        return None
+    folder = outputs[0]["S3Output"]["S3Uri"].rstrip("/")
+    if is_merge_image((request.get("AppSpecification") or {}).get("ImageUri") or "") and "/" in folder[5:]:
+        folder = folder.rsplit("/", 1)[0]
+    return f"{folder}/logs/{request['ProcessingJobName']}.log"
+
+
 @dataclass(frozen=True)
 class JobRoot:
     root: Path

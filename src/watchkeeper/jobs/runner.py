@@ -46,16 +46,11 @@ from watchkeeper.jobs.contract import (
     is_builtin_image,
     job_folder,
 )
+from watchkeeper.jobs.contract import log_uri as job_log_uri
 from watchkeeper.jobs.executors import Executor, Job, Outcome
 from watchkeeper.jobs.executors.local import MB, LocalExecutor
 from watchkeeper.jobs.job_files import MESSAGE_LIMIT, VIOLATIONS_LIMIT, JobFiles, Skipped
-from watchkeeper.jobs.predictor_binding import (
-    PREDICTOR_ENV,
-    PREDICTOR_FILE,
-    ModelResolver,
-    bind_predictor,
-    is_clarify_image,
-)
+from watchkeeper.jobs.predictor_binding import ModelResolver, bind_predictor, is_clarify_image
 from watchkeeper.jobs.sandbox import GRACE_SECONDS, Sandbox, network_requested
 from watchkeeper.services.processing_jobs import COMPLETED, FAILED, ProcessingJobService
 from watchkeeper.storage import ObjectStore, StorageError, download_prefix, join_uri, upload_dir
@@ -166,7 +161,7 @@ class JobRunner:
         log_path = root.root / "job.log"
         skipped = Skipped()
         outputs = [o for o in (request.get("ProcessingOutputConfig") or {}).get("Outputs") or [] if "S3Output" in o]
-        log_uri = join_uri(outputs[0]["S3Output"]["S3Uri"], "logs", f"{row.name}.log") if outputs else None
+        log_uri = job_log_uri({**request, "ProcessingJobName": row.name})
         with self._keep_lease(row), open(log_path, "a", encoding="utf-8") as job_log:
             try:
                 outcome = self._run(row, request, root, job_log, outputs, log_uri or str(log_path), skipped)
@@ -281,7 +276,6 @@ class JobRunner:
         if is_clarify_image(app["ImageUri"]) and not app.get("ContainerEntrypoint"):
             # Clarify calls the model (its shadow endpoint): the job gets the model server and the network.
             job_log.write(bind_predictor(root, job_environment, row.account, row.region, self.resolve_model) + "\n")
-            job_environment[PREDICTOR_ENV] = PREDICTOR_FILE
             network = True
         job_log.write(f"Running: {describe_command(command)}\n")
         job_log.write(f"Sandbox: {self.sandbox.describe(network)}\n")

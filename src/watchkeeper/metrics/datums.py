@@ -16,8 +16,9 @@ MAX_DATUMS = 1000  # MetricData entries per PutMetricData call (AWS's limit)
 MAX_VALUES = 150  # Values (and Counts) per datum
 PAST_LIMIT = 14 * 86400  # PutMetricData accepts points up to two weeks old ...
 FUTURE_LIMIT = 2 * 3600  # ... and up to two hours ahead
-# CloudWatch rejects values too small or too large to store (base 2: 2^-360 to 2^360).
-SMALLEST, LARGEST = 2.0**-360, 2.0**360
+# CloudWatch rejects values too small or too large to store (base 2: 2^-360 to 2^360). Its documentation prints
+# the bound rounded, 2.348543e108, and Clarify publishes infinities as exactly that (spec §8): it is accepted.
+SMALLEST, LARGEST = 2.0**-360, 2.348543e108
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,11 @@ from watchkeeper.metrics.ingest import MetricIngestion
 from watchkeeper.metrics.notify import DeliveryPolicy, Notifier, parse_webhooks
 from watchkeeper.metrics.queries import MetricsService
 from watchkeeper.metrics.store import MetricsStore
+from watchkeeper.services.context import RequestContext
 from watchkeeper.services.endpoints import EndpointService
 from watchkeeper.services.executions import ExecutionService, ExecutionStarter
 from watchkeeper.services.job_definitions import JobDefinitionService
+from watchkeeper.services.model_servers import model_server
 from watchkeeper.services.monitoring_alert_rules import parse_alert_topics
 from watchkeeper.services.monitoring_alerts import MonitoringAlertService
 from watchkeeper.services.processing_jobs import ProcessingJobService
@@ -96,6 +98,11 @@ class Services:
             notifier=notifier,
             monitoring_alerts=alerts,
         )
+
+    def model_server(self, account: str, region: str, model_name: str | None, endpoint_name: str | None) -> str:
+        """A Clarify job's model server (jobs/predictor_binding.py), looked up in the job's own account."""
+        return model_server(self.db, RequestContext(account, region), model_name=model_name,
+                            endpoint_name=endpoint_name)
 
     def close(self) -> None:
         self.db.dispose()

@@ -169,29 +169,6 @@ class EndpointService:
         with self.db.read() as conn:
             return self._find(conn, ctx, name)
 
-    def model_server(self, ctx: RequestContext, *, model_name: str | None, endpoint_name: str | None) -> str:
-        """The server URL of a model (Clarify's `predictor.model_name`), else of the endpoint's first variant's
-        model, as Clarify's shadow endpoint would serve it; LookupError says why there is none."""
-        with self.db.read() as conn:
-            if model_name:
-                row = find_named(conn, models, ctx, model_name)
-                if row is None:
-                    raise LookupError(f'Could not find model "{ctx.arn("model", model_name)}".')
-                url = upstream_of(orjson.loads(row.body))
-                if not url:
-                    raise LookupError(f"Model {model_name} names no model server ({UPSTREAM_ENV} in its container's "
-                                      "Environment), so Watchkeeper cannot call it.")
-                return url
-            if endpoint_name:
-                endpoint = find_named(conn, endpoints, ctx, endpoint_name)
-                if endpoint is None:
-                    raise LookupError(f'Could not find endpoint "{ctx.arn("endpoint", endpoint_name)}".')
-                for variant in Deployment.from_json(endpoint.deployment).variants:
-                    if variant.upstream_url:
-                        return variant.upstream_url
-                raise LookupError(f"Endpoint {endpoint_name} has no model server to call.")
-        raise LookupError("The analysis config names no predictor model_name and the job monitors no endpoint.")
-
     def create(self, ctx: RequestContext, params: dict[str, Any]) -> str:
         name = params["EndpointName"]
         arn = ctx.arn("endpoint", name)

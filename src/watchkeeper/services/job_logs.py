@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from watchkeeper.errors import AwsError, ValidationError
-from watchkeeper.jobs.contract import job_folder
+from watchkeeper.jobs.contract import job_folder, log_uri
 from watchkeeper.services.context import RequestContext
 from watchkeeper.services.processing_jobs import ProcessingJobService
-from watchkeeper.storage.base import ObjectStore, StorageError, join_uri
+from watchkeeper.storage.base import ObjectStore, StorageError
 
 LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
 HOST = "algo-1"  # one instance per job here (spec §4.2 resourceconfig)
@@ -139,11 +139,7 @@ class JobLogService:
             os.close(fd)
 
     def _uploaded(self, job: dict[str, Any]) -> str | None:
-        outputs = [o for o in (job.get("ProcessingOutputConfig") or {}).get("Outputs") or [] if "S3Output" in o]
-        if not outputs:
-            return None
-        # Where jobs/runner.py uploads it.
-        return join_uri(outputs[0]["S3Output"]["S3Uri"], "logs", f"{job['ProcessingJobName']}.log")
+        return log_uri(job)  # where jobs/runner.py uploads it
 
 
 @contextmanager

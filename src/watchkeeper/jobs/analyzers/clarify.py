@@ -24,13 +24,12 @@ from watchkeeper.jobs.toolkit.clarify_output import ClarifySummary, write_output
 from watchkeeper.jobs.toolkit.clarify_records import PREDICTED
 from watchkeeper.jobs.toolkit.inputs import ProgressFn, list_files
 from watchkeeper.jobs.toolkit.job_log import JobLog
-from watchkeeper.jobs.toolkit.predictor import ModelClient, ModelServer
+from watchkeeper.jobs.toolkit.predictor import ModelClient, ModelServer, predictor_file
 from watchkeeper.jobs.toolkit.summary import JobFailed
 
 CONFIG_INPUT = "/opt/ml/processing/input/config"
 DATA_INPUT = "/opt/ml/processing/input/data"
 OUTPUT = "/opt/ml/processing/output"
-PREDICTOR_ENV = "WATCHKEEPER_PREDICTOR"
 SUPPORTED_METHODS = frozenset({"pre_training_bias", "post_training_bias", "shap", "report"})
 
 
@@ -44,10 +43,7 @@ def model_client(environment: Mapping[str, str], config: ClarifyConfig, features
     if config.predictor is None:
         raise JobFailed("ClientError: analysis_config.json has no 'predictor', which post-training bias and SHAP "
                         "need (the model to call)")
-    server_file = environment.get(PREDICTOR_ENV)
-    if not server_file:
-        raise JobFailed("ClientError: this job was given no model to call")
-    return ModelClient(ModelServer.load(Path(server_file)), config.predictor, features)
+    return ModelClient(ModelServer.load(predictor_file(environment)), config.predictor, features)
 
 
 def run(environment: Mapping[str, str], *, log: JobLog, progress: ProgressFn | None = None) -> ClarifySummary:

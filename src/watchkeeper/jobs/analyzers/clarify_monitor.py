@@ -39,7 +39,7 @@ from watchkeeper.jobs.toolkit.clarify_records import (
 from watchkeeper.jobs.toolkit.formats import DatasetFormat
 from watchkeeper.jobs.toolkit.inputs import list_files
 from watchkeeper.jobs.toolkit.job_log import JobLog
-from watchkeeper.jobs.toolkit.predictor import ModelClient, ModelServer
+from watchkeeper.jobs.toolkit.predictor import ModelClient, ModelServer, predictor_file
 from watchkeeper.jobs.toolkit.summary import JobFailed, publishes_metrics, write_metric_lines
 
 BIAS = "MODEL_BIAS"
@@ -49,6 +49,7 @@ EXPLAINABILITY_METRICS_FILE = "explainability-metrics.jsonl"
 
 
 def run(environment: Mapping[str, str], *, log: JobLog) -> ClarifySummary:
+
     kind = str(environment.get("analysis_type") or BIAS).upper()
     if kind not in (BIAS, EXPLAINABILITY):
         raise JobFailed(f"ClientError: analysis_type {kind!r} is not a Clarify monitoring type")
@@ -73,7 +74,7 @@ def run(environment: Mapping[str, str], *, log: JobLog) -> ClarifySummary:
         lines = bias_metric_lines(analysis, dimensions=_dimensions(environment), timestamp=_time(environment))
         metrics_file = BIAS_METRICS_FILE
     else:
-        client = ModelClient(ModelServer.load(Path(environment["WATCHKEEPER_PREDICTOR"])),
+        client = ModelClient(ModelServer.load(predictor_file(environment)),
                              config.predictor or PredictorSpec.parse({}, CSV), table.features)
         try:
             analysis = {"version": "1.0", "explanations": shap_analysis(config, table, client, log)}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +31,16 @@ from watchkeeper.services.upstream import upstream_path
 
 PAYLOAD_LIMIT = 6 * 1024 * 1024
 RETRIES = 2
+PREDICTOR_FILE = "/opt/ml/config/predictor.json"  # written by the runner (jobs/predictor_binding.py)
+PREDICTOR_ENV = "WATCHKEEPER_PREDICTOR"  # another place for it (tests)
+
+
+def predictor_file(environment: Mapping[str, str]) -> Path:
+    """Where the runner left the model server this job may call."""
+    if environment.get(PREDICTOR_ENV):
+        return Path(environment[PREDICTOR_ENV])
+    root = environment.get("WATCHKEEPER_JOB_ROOT")
+    return Path(root) / PREDICTOR_FILE.lstrip("/") if root else Path(PREDICTOR_FILE)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,94 @@
+"""AWS's Clarify notebooks, run as users run them (the SageMaker SDK in `.venv-sdk`), against a real Watchkeeper
+on moto's S3 server, with the notebooks' own models served by tests/notebook_models and their own data.
+
+Expected numbers: the pre-training bias of the adult baseline is AWS's (tests/fixtures/aws); the rest is checked
+for its AWS shape and against what the model answered.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.aws_fixtures import aws_fixture
+from tests.endpoint_helpers import FAST_ENV
+from tests.notebook_models.serving import start_model_server
+from tests.s3_server import ACCESS_KEY, REGION, SECRET_KEY
+from tests.sdk.test_sdk_flow import SDK_PYTHON, sdk_env
+from tests.server_process import ServerProcess
+
+HERE = Path(__file__).resolve().parent
+NOTEBOOKS = HERE.parent / "fixtures" / "notebooks"
+
+pytestmark = [
+    pytest.mark.skipif(not SDK_PYTHON.exists(), reason=f"{SDK_PYTHON} is missing: run `make test`, which builds it"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> Iterator[ServerProcess]:
+    env = {
+        **FAST_ENV,
+        "WATCHKEEPER_INVOCATION_TIMEOUT_SECONDS": "10",
+        "WATCHKEEPER_S3_ENDPOINT_URL": s3_endpoint,
+        "WATCHKEEPER_S3_REGION": REGION,
+        "WATCHKEEPER_S3_ACCESS_KEY_ID": ACCESS_KEY,
+        "WATCHKEEPER_S3_SECRET_ACCESS_KEY": SECRET_KEY,
+    }
+    process = ServerProcess(tmp_path_factory.mktemp("clarify"), env=env,
+                            keys={"sdk": (ACCESS_KEY, SECRET_KEY, "123456789012")}).start()
+    yield process
+    process.stop()
+
+
+def run_notebook(driver: str, tmp: Path, server: ServerProcess, s3_endpoint: str, *args: str) -> dict[str, Any]:
+    bucket = f"nb-{uuid.uuid4().hex[:12]}"
+    command = [str(SDK_PYTHON), str(HERE / driver), "--sagemaker-url", server.url, "--bucket", bucket, *args]
+    done = subprocess.run(command, env=sdk_env(tmp, server, s3_endpoint), capture_output=True, text=True,
+                          timeout=280, check=False)
+    assert done.returncode == 0, (
+        f"{driver} failed:\n{done.stderr[-6000:]}\n--- server log ---\n{server.log_path.read_text()[-4000:]}"
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def adult(tmp_path_factory: pytest.TempPathFactory, server: ServerProcess, s3_endpoint: str) -> Iterator[dict]:
+    with start_model_server("linear-learner") as model_url:
+        yield run_notebook("notebook_adult_bias.py", tmp_path_factory.mktemp("adult"), server, s3_endpoint,
+                           "--model-url", model_url,
+                           "--data", str(NOTEBOOKS / "sm-clarify_model_bias_monitor_for_endpoint"))
+
+
+def test_adult_bias_baseline_reproduces_aws(adult: dict) -> None:
+    ours = adult["baseline"]
+    theirs = json.loads(aws_fixture("adult-clarify-bias-and-explainability", "bias-baseline-analysis.json")
+                        .read_text())
+    assert ours["pre_training_bias_metrics"] == theirs["pre_training_bias_metrics"]
+    # The same model (the notebook's linear learner) on the same data: AWS's post-training numbers.
+    assert ours["post_training_bias_metrics"] == theirs["post_training_bias_metrics"]
+    assert adult["baseline_uri"].endswith("/analysis.json")
+
+
+def test_adult_bias_execution_reports_as_aws_does(adult: dict) -> None:
+    execution = adult["execution"]
+    assert execution["MonitoringExecutionStatus"] in ("Completed", "CompletedWithViolations"), execution
+    assert adult["merged_files"], "the merge job wrote nothing under <output>/merge"
+    merged = adult["merged_record"]
+    assert json.loads(merged["groundTruthData"]["data"])["label"] in (0, 1)
+    names = {uri.rsplit("/", 1)[1] for uri in adult["report_files"]}
+    assert {"analysis.json", "report.html"} <= names
+    if execution["MonitoringExecutionStatus"] == "CompletedWithViolations":
+        assert "constraint_violations.json" in names
+        violations = adult["violations"]["violations"]
+        assert violations and {v["constraint_check_type"] for v in violations} == {"bias_drift_check"}
+        for violation in violations:
+            assert violation["description"].startswith("Metric value ")
+            assert " doesn't meet the baseline constraint requirement " in violation["description"]
+            assert (violation["facet"], violation["facet_value"]) == ("Sex", "0")
