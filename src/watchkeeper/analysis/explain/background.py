@@ -8,6 +8,8 @@ takes (as `shap.kmeans` does), so a categorical code never becomes 2.37. Empty c
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.cluster.vq import kmeans2
 
@@ -22,7 +24,8 @@ def background_summary(data: np.ndarray, num_clusters: int, seed: int | None) ->
     if num_clusters < 1:
         raise ExplainInputError(f"num_clusters must be at least 1, not {num_clusters}")
     if np.isnan(data).any():
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():  # an all-missing column has no mean: it becomes 0
+            warnings.simplefilter("ignore", RuntimeWarning)
             means = np.nan_to_num(np.nanmean(data, axis=0))
         data = np.where(np.isnan(data), means[None, :], data)
     distinct = np.unique(data, axis=0)

@@ -142,8 +142,10 @@ def _explain_chunk(model: _Model, chunk: np.ndarray, background: np.ndarray, num
     rows = np.empty((head + masks.shape[0] * background.shape[0], width))
     np.concatenate(lead, out=rows[:head])
     synthetic = rows[head:].reshape(masks.shape[0], background.shape[0], width)
-    synthetic[...] = background[None, :, :]
-    np.copyto(synthetic, chunk[owner][:, None, :], where=masks[:, None, :])
+    for start in range(0, masks.shape[0], 65536):  # in slices that stay in cache
+        part = slice(start, start + 65536)
+        synthetic[part] = background[None, :, :]
+        np.copyto(synthetic[part], chunk[owner[part]][:, None, :], where=masks[part, None, :])
     scores = model(rows)
     if baseline_scores is None:
         baseline_scores, scores = scores[:background.shape[0]], scores[background.shape[0]:]
@@ -175,25 +177,11 @@ def _solve(masks: np.ndarray, weights: np.ndarray, owner: np.ndarray, values: np
     [[ZᵀWZ, 1], [1ᵀ, 0]] [φ; λ] = [ZᵀW v; f(x) - v(∅)], non-players' rows replaced by φ_i = 0."""
     count, width = varying.shape
     outputs = values.shape[1]
-    sizes = np.bincount(owner, minlength=count)
-    longest = int(sizes.max())
-    weighted = masks * weights[:, None]
-    if (sizes == longest).all():  # the usual case: every record has as many coalitions
-        z = masks.reshape(count, longest, width).astype(float)
-        wz = weighted.reshape(count, longest, width)
-        v = values.reshape(count, longest, outputs)
-    else:  # pad each record's coalitions to the longest with weight 0
-        position = np.arange(owner.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        z = np.zeros((count, longest, width))
-        z[owner, position] = masks
-        wz = np.zeros((count, longest, width))
-        wz[owner, position] = weighted
-        v = np.zeros((count, longest, outputs))
-        v[owner, position] = values
+    gram, projected = _normal_equations(masks, weights, owner, values, count)
     system = np.zeros((count, width + 1, width + 1))
-    system[:, :width, :width] = wz.transpose(0, 2, 1) @ z
+    system[:, :width, :width] = gram
     rhs = np.zeros((count, width + 1, outputs))
-    rhs[:, :width] = wz.transpose(0, 2, 1) @ v
+    rhs[:, :width] = projected
     rhs[:, width] = total
     pinned = ~varying
     system[:, :width, :width] *= varying[:, :, None] & varying[:, None, :]
@@ -210,3 +198,38 @@ def _solve(masks: np.ndarray, weights: np.ndarray, owner: np.ndarray, values: np
     except np.linalg.LinAlgError:  # too few coalitions for some record: least squares, as shap falls back to
         solution = np.linalg.pinv(system) @ rhs
     return solution[:, :width]
+
+
+def _normal_equations(masks: np.ndarray, weights: np.ndarray, owner: np.ndarray, values: np.ndarray,
+                      count: int, block: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """ZᵀWZ and ZᵀWv of every record (its coalitions are contiguous rows), `block` records at a time so
+    the float copies stay small; a record with fewer coalitions is padded with weight 0."""
+    width, outputs = masks.shape[1], values.shape[1]
+    sizes = np.bincount(owner, minlength=count)
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    gram = np.empty((count, width, width))
+    projected = np.empty((count, width, outputs))
+    for first in range(0, count, block):
+        last = min(first + block, count)
+        rows = slice(starts[first], starts[last])
+        local = sizes[first:last]
+        longest = int(local.max())
+        z = masks[rows].astype(float)
+        if (local == longest).all():
+            z = z.reshape(last - first, longest, width)
+            w = weights[rows].reshape(last - first, longest, 1)
+            v = values[rows].reshape(last - first, longest, outputs)
+        else:
+            position = np.arange(rows.stop - rows.start) - np.repeat(starts[first:last] - starts[first], local)
+            record = owner[rows] - first
+            padded = np.zeros((last - first, longest, width))
+            padded[record, position] = z
+            z = padded
+            w = np.zeros((last - first, longest, 1))
+            w[record, position, 0] = weights[rows]
+            v = np.zeros((last - first, longest, outputs))
+            v[record, position] = values[rows]
+        wz = (z * w).transpose(0, 2, 1)
+        gram[first:last] = wz @ z
+        projected[first:last] = wz @ v
+    return gram, projected
