@@ -6,6 +6,8 @@ Dashboard's "View and edit alerts"), not by the code under test."""
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -245,3 +247,46 @@ def test_a_process_without_topics_loses_no_notification(world: World, tmp_path: 
         assert [(n.topic_arn, n.status) for n in notifications(world)] == [(world.topic, "pending")]
     finally:
         bare.close()
+
+
+def test_two_processes_count_each_other_and_notify_once(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes on one store end an execution each at the same time: the second to evaluate waits for the
+    first's lock and counts its execution (2 of 2 → InAlert); their delivery rounds notify the transition once."""
+    other = Services.build(world.services.settings, world.clock)
+    try:
+        world.services.monitoring_alerts.update_alert(
+            world.ctx,
+            {"MonitoringScheduleName": "churn", "MonitoringAlertName": ALERT, "DatapointsToAlert": 2,
+             "EvaluationPeriod": 2},
+        )
+        slow = world.services.monitoring_alerts
+        evaluate = slow._evaluate
+
+        def held(*args: Any) -> bool:
+            changed = evaluate(*args)  # saw its own execution only: 1 of 2, still OK
+            time.sleep(1.0)  # its transaction stays open, the alert row locked: the other evaluation must wait
+            return changed
+
+        monkeypatch.setattr(slow, "_evaluate", held)
+        first = threading.Thread(target=end_execution, args=(world, 1, "V"))
+        first.start()
+        time.sleep(0.3)
+        end_execution(World(other, world.clock, world.ctx, world.topic), 2, "V")
+        first.join()
+        assert alert(world)["AlertStatus"] == "InAlert"
+        history = slow.list_history(world.ctx, {"MonitoringScheduleName": "churn"})["MonitoringAlertHistory"]
+        assert [h["AlertStatus"] for h in history] == ["InAlert"]
+        handled = [0, 0]
+
+        def fan(i: int, service: Services) -> None:
+            handled[i] = service.monitoring_alerts.fan_out()
+
+        threads = [threading.Thread(target=fan, args=(i, s)) for i, s in enumerate((world.services, other))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(handled) == [0, 1]
+        assert [n.topic_arn for n in notifications(world)] == [world.topic]
+    finally:
+        other.close()
