@@ -85,3 +85,10 @@ def test_alert_calls_with_boto3(server: ServerProcess, tmp_path: Path) -> None:
     # The paginator walks the pages (one alert per schedule: one page).
     pages = list(sm.get_paginator("list_monitoring_alerts").paginate(MonitoringScheduleName="churn"))
     assert [a["MonitoringAlertName"] for p in pages for a in p["MonitoringAlertSummaries"]] == ["DataQualityAlert"]
+
+
+def test_a_topic_without_webhook_stops_the_server_at_start(tmp_path: Path) -> None:
+    topic = "arn:aws:sns:us-east-1:123456789012:ml-ops"
+    server = ServerProcess(tmp_path / "data", env={"WATCHKEEPER_MONITORING_ALERT_TOPICS": topic})
+    with pytest.raises(RuntimeError, match="has no webhook in WATCHKEEPER_ALARM_WEBHOOKS"):
+        server.start()
