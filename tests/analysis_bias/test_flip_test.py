@@ -17,7 +17,8 @@ def _sklearn_ft(features: np.ndarray, y_hat: np.ndarray, d: np.ndarray) -> float
     model = KNeighborsClassifier(n_neighbors=k, metric="minkowski", p=2).fit(features[~d], y_hat[~d])
     neighbours = model.predict(features[d])
     own = y_hat[d]
-    return (int(((neighbours == 1) & (own == 0)).sum()) - int(((neighbours == 0) & (own == 1)).sum())) / d.sum()
+    # AWS's sign (flip_test.py): rows the a-neighbours would reject minus rows they would accept.
+    return (int(((neighbours == 0) & (own == 1)).sum()) - int(((neighbours == 1) & (own == 0)).sum())) / d.sum()
 
 
 def _table(rng: np.random.Generator, n: int, n_d: int) -> pl.DataFrame:
@@ -56,7 +57,7 @@ def test_above_the_reference_bound_the_advantaged_rows_are_sampled_evenly() -> N
     sample[reference] = True
     model = KNeighborsClassifier(n_neighbors=5).fit(features[sample], y_hat[sample])
     neighbours, own = model.predict(features[d]), y_hat[d]
-    expected = (int(((neighbours == 1) & (own == 0)).sum()) - int(((neighbours == 0) & (own == 1)).sum())) / d.sum()
+    expected = (int(((neighbours == 0) & (own == 1)).sum()) - int(((neighbours == 1) & (own == 0)).sum())) / d.sum()
     assert ours == expected
 
 

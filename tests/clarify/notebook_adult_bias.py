@@ -178,7 +178,7 @@ def main() -> None:
     except Exception:
         traceback.print_exc()
         sys.exit(1)
-    print(json.dumps(report, default=str))
+    print("\n" + json.dumps(report, default=str))  # after the SDK's progress marks
 
 
 if __name__ == "__main__":
