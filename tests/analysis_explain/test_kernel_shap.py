@@ -150,3 +150,12 @@ def test_bad_input_names_the_cause():
         explain(models.linear, RECORDS, BACKGROUND, num_samples=10, seed=0, use_logit=True)
     with pytest.raises(ExplainInputError, match="numeric"):
         explain(models.linear, np.array([["a", "b"]]), np.array([["c", "d"]]), num_samples=10, seed=0)
+
+
+def test_too_few_coalitions_still_give_finite_efficient_values():
+    records = rng.normal(size=(6, 20))
+    background = rng.normal(size=(1, 20))
+    result = explain(models.interactions, records, background, num_samples=3, seed=0)
+    assert np.isfinite(result.local).all()
+    total = models.interactions(records) - models.interactions(background)
+    np.testing.assert_allclose(result.local[:, :, 0].sum(axis=1), total, atol=1e-8)

@@ -193,10 +193,15 @@ def _solve(masks: np.ndarray, weights: np.ndarray, owner: np.ndarray, values: np
     system[nobody, width, width] = 1.0
     rhs[nobody, width] = 0.0
     rhs[:, :width] *= varying[:, :, None]
+    # fewer coalitions than players - 1 cannot determine φ: the least-norm solution (pseudo-inverse) for those
+    # records, and for all when a system turns out singular (shap falls back to least squares likewise)
+    short = np.bincount(owner, minlength=count) < varying.sum(axis=1) - 1
+    solution = np.empty_like(rhs)
     try:
-        solution = np.linalg.solve(system, rhs)
-    except np.linalg.LinAlgError:  # too few coalitions for some record: least squares, as shap falls back to
-        solution = np.linalg.pinv(system) @ rhs
+        solution[~short] = np.linalg.solve(system[~short], rhs[~short])
+    except np.linalg.LinAlgError:
+        short[:] = True
+    solution[short] = np.linalg.pinv(system[short]) @ rhs[short]
     return solution[:, :width]
 
 
