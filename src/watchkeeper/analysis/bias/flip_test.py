@@ -48,7 +48,7 @@ def flip_test(features: np.ndarray | None, predicted: np.ndarray, sensitive: np.
     if len(queries) > max_query_rows:
         queries = queries[:: -(-len(queries) // max_query_rows)]
     k = 5 if len(reference) > 9 else 1
-    tree = cKDTree(features[reference], balanced_tree=False, compact_nodes=False)
+    tree = cKDTree(features[reference])
     _, neighbours = tree.query(features[queries], k=k, workers=-1)
     votes = predicted[reference][neighbours.reshape(len(queries), k)].sum(axis=1)
     flipped = votes * 2 > k
