@@ -134,3 +134,19 @@ def test_scores_with_a_probability_threshold_are_binarised_above_it() -> None:
     values = _values(document["post_training_bias_metrics"]["facets"]["f"][0])
     assert values["DPPL"] == 0.0  # one predicted positive (score > 0.7) in each group
     assert values["AD"] == 0.0
+
+
+def test_several_facets_in_config_order_and_only_the_sections_asked() -> None:
+    table = pl.DataFrame({"sex": [0, 1, 0, 1, 1, 0], "race": ["x", "y", "z", "x", "y", "z"], "y": [1, 0, 1, 0, 1, 1],
+                          "p": [1, 1, 0, 0, 1, 1]})
+    config = bias_config({"label": "y", "label_values_or_threshold": [1], "facet": [
+        {"name_or_index": "sex", "value_or_threshold": [0]}, {"name_or_index": "race"}]})
+    document = bias_analysis(table, config, predicted="p", pre_training=True, post_training=True)
+    assert list(document) == ["version", "post_training_bias_metrics", "pre_training_bias_metrics"]
+    for key in ("post_training_bias_metrics", "pre_training_bias_metrics"):
+        section = document[key]
+        assert list(section) == ["label", "facets", "label_value_or_threshold"]
+        assert list(section["facets"]) == ["sex", "race"]
+        assert [e["value_or_threshold"] for e in section["facets"]["race"]] == ["x", "y", "z"]
+    only_post = bias_analysis(table, config, predicted="p", pre_training=False, post_training=True)
+    assert list(only_post) == ["version", "post_training_bias_metrics"]
