@@ -96,3 +96,40 @@ def test_adult_bias_execution_reports_as_aws_does(adult: dict) -> None:
             assert violation["description"].startswith("Metric value ")
             assert " doesn't meet the baseline constraint requirement " in violation["description"]
             assert (violation["facet"], violation["facet_value"]) == ("Sex", "0")
+
+
+@pytest.fixture(scope="module")
+def churn(tmp_path_factory: pytest.TempPathFactory, server: ServerProcess, s3_endpoint: str) -> Iterator[dict]:
+    with start_model_server("xgboost") as model_url:
+        yield run_notebook("notebook_churn_bias_explainability.py", tmp_path_factory.mktemp("churn"), server,
+                           s3_endpoint, "--model-url", model_url,
+                           "--data", str(NOTEBOOKS / "sm-model_monitor_bias_and_explainability_monitoring"))
+
+
+def test_churn_bias_baseline_and_execution(churn: dict) -> None:
+    baseline = churn["bias_baseline"]
+    assert set(baseline) == {"version", "pre_training_bias_metrics", "post_training_bias_metrics"}
+    facet = baseline["post_training_bias_metrics"]["facets"]["Account Length"][0]
+    assert facet["value_or_threshold"] == "100"
+    assert {m["name"] for m in facet["metrics"]} >= {"DPPL", "DI", "AD", "FT", "GE"}
+    execution = churn["bias"]["execution"]
+    assert execution["MonitoringExecutionStatus"] in ("Completed", "CompletedWithViolations"), execution
+    assert "analysis.json" in {uri.rsplit("/", 1)[1] for uri in churn["bias"]["report_files"]}
+
+
+def test_churn_explainability_baseline_and_execution(churn: dict) -> None:
+    baseline = churn["explainability_baseline"]["explanations"]["kernel_shap"]["label0"]
+    assert len(baseline["global_shap_values"]) == 69  # every feature, not the label
+    assert "Churn" not in baseline["global_shap_values"]
+    assert all(value >= 0 for value in baseline["global_shap_values"].values())  # mean_abs
+    execution = churn["explainability"]["execution"]
+    assert execution["MonitoringExecutionStatus"] in ("Completed", "CompletedWithViolations"), execution
+    current = churn["explainability"]["analysis"]["explanations"]["kernel_shap"]["label0"]
+    assert list(current["global_shap_values"]) == list(baseline["global_shap_values"])
+    # One baseline row: the expected value is the model's score of it, in both runs.
+    assert current["expected_value"] == pytest.approx(baseline["expected_value"], rel=1e-9)
+    violations = churn["explainability"]["violations"]
+    if execution["MonitoringExecutionStatus"] == "CompletedWithViolations":
+        [violation] = violations["violations"]
+        assert violation["constraint_check_type"] == "feature_attribution_drift_check"
+        assert violation["description"].startswith("Feature attribution drift ")

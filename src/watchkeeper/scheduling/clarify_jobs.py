@@ -3,7 +3,7 @@ CreateProcessingJob requests, built as execution_jobs.py builds the others.
 
 - ModelBias: after the ground-truth merge, `model-bias-monitoring-<stamp>-<hex>` reads the window's merged
   records from `<output>/merge`.
-- ModelExplainability: `model-explainability-monitoring-<stamp>-<hex>` reads the window's captured records.
+- ModelExplainability: `model-explainability-<stamp>-<hex>` (63 characters at most, as job names are) reads the window's captured records.
 Both stage the job definition's `ConfigUri` (analysis_config.json) at /opt/ml/processing/input/config and the
 baseline's analysis.json (`ConstraintsResource`, or the baselining job's output resolved when the execution
 starts) at /opt/ml/processing/baseline/constraints, and write the report to
@@ -126,5 +126,5 @@ def model_explainability_request(inputs: ExecutionInputs) -> dict[str, Any]:
             folder = f"{capture.endpoint}/{variant}/{hour_path(hour)}"
             captured.append(s3_input(f"endpoint_input_{len(captured) + 1}", join_uri(capture.destination, folder),
                                      posixpath.join(local_root, folder)))
-    return _request(inputs, "model-explainability-monitoring", "MODEL_EXPLAINABILITY", captured, CAPTURE_FORMAT,
+    return _request(inputs, "model-explainability", "MODEL_EXPLAINABILITY", captured, CAPTURE_FORMAT,
                     local_root)
