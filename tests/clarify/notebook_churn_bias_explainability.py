@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from notebook_adult_bias import ROLE, session, wait_for_execution_to_finish
 from sagemaker import image_uris
 from sagemaker.clarify import BiasConfig, DataConfig, ModelConfig, ModelPredictedLabelConfig, SHAPConfig
 from sagemaker.model import Model
@@ -31,8 +32,6 @@ from sagemaker.model_monitor import (
     ModelExplainabilityMonitor,
 )
 from sagemaker.s3 import S3Downloader, S3Uploader
-
-from notebook_adult_bias import ROLE, session, wait_for_execution_to_finish
 
 
 def ground_truth_with_id(inference_id: int) -> dict[str, Any]:

@@ -3,7 +3,8 @@ CreateProcessingJob requests, built as execution_jobs.py builds the others.
 
 - ModelBias: after the ground-truth merge, `model-bias-monitoring-<stamp>-<hex>` reads the window's merged
   records from `<output>/merge`.
-- ModelExplainability: `model-explainability-<stamp>-<hex>` (63 characters at most, as job names are) reads the window's captured records.
+- ModelExplainability: `model-explainability-<stamp>-<hex>` (job names have 63 characters at most) reads the
+  window's captured records.
 Both stage the job definition's `ConfigUri` (analysis_config.json) at /opt/ml/processing/input/config and the
 baseline's analysis.json (`ConstraintsResource`, or the baselining job's output resolved when the execution
 starts) at /opt/ml/processing/baseline/constraints, and write the report to
