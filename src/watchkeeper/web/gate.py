@@ -12,6 +12,7 @@ Pages find the caller in `scope[SESSION_KEY]` and `scope[PRINCIPAL_KEY]` (the sa
 from __future__ import annotations
 
 import hmac
+import time
 from collections.abc import Callable, Mapping
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, quote
@@ -123,10 +124,12 @@ class SessionGate:
     def _with_headers(self, send: Send, scope: Scope, issue: Session | None) -> Send:
         """Security headers on every answer, and the cookie of a session made for this request."""
         cookie = cookie_header(self.codec.encode(issue), scope, self.codec.ttl_seconds) if issue else None
+        started = time.perf_counter()
 
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
+                headers.append((b"server-timing", f"app;dur={(time.perf_counter() - started) * 1000:.3f}".encode()))
                 names = {name.lower() for name, _ in headers}
                 if cookie is not None and b"set-cookie" not in names:
                     headers.append((b"set-cookie", cookie))

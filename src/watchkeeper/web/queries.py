@@ -36,14 +36,15 @@ _POINTS = (
 
 
 def execution_of_job(db: Database, ctx: RequestContext, job_arn: str) -> Row[Any] | None:
-    """The monitoring execution whose current processing job is `job_arn`, in the caller's account."""
-    query = select(monitoring_executions).where(
-        monitoring_executions.c.account == ctx.account,
-        monitoring_executions.c.region == ctx.region,
-        monitoring_executions.c.processing_job_arn == job_arn,
-    )
+    """The monitoring execution whose current processing job is `job_arn`, in the caller's account. Looked up
+    by the ARN alone (its index, migration 0009), then held to the account and region: with both in the WHERE
+    clause SQLite may pick the (account, region, ...) index and read every execution of the account."""
+    query = select(monitoring_executions).where(monitoring_executions.c.processing_job_arn == job_arn)
     with db.read() as conn:
-        return conn.execute(query).first()
+        for row in conn.execute(query):
+            if row.account == ctx.account and row.region == ctx.region:
+                return row
+    return None
 
 
 def latest_executions(db: Database, ctx: RequestContext, names: Sequence[str]) -> dict[str, Row[Any]]:
