@@ -159,3 +159,28 @@ def test_too_few_coalitions_still_give_finite_efficient_values():
     assert np.isfinite(result.local).all()
     total = models.interactions(records) - models.interactions(background)
     np.testing.assert_allclose(result.local[:, :, 0].sum(axis=1), total, atol=1e-8)
+
+
+@pytest.mark.parametrize("features,background_rows", [(1, 1), (2, 3), (3, 1), (4, 7), (9, 2)])
+def test_shapes_from_one_feature_up_equal_shap(features, background_rows):
+    local = np.random.default_rng(features * 10 + background_rows)
+    records = local.normal(size=(8, features))
+    background = local.normal(size=(background_rows, features))
+    records[0] = background[0]  # a record equal to the baseline: nothing varies, every value is 0
+
+    def model(rows):  # two outputs, one with an interaction of every feature
+        return np.column_stack([models.logistic(rows), np.prod(np.tanh(rows), axis=1) + rows[:, 0]])
+
+    result = explain(model, records, background, num_samples=None, seed=0)
+    reference = models.shap_reference(model, records, background)
+    np.testing.assert_allclose(result.local, reference, rtol=0, atol=1e-9)
+    if background_rows == 1:
+        assert (result.local[0] == 0).all()
+
+
+def test_logit_of_certain_scores_stays_finite():
+    def certain(rows):
+        return (rows[:, 0] > 0).astype(float)  # scores of exactly 0 and 1
+
+    result = explain(certain, RECORDS, BACKGROUND, num_samples=None, seed=0, use_logit=True)
+    assert np.isfinite(result.local).all() and np.isfinite(result.expected_value).all()
