@@ -184,3 +184,13 @@ def test_logit_of_certain_scores_stays_finite():
 
     result = explain(certain, RECORDS, BACKGROUND, num_samples=None, seed=0, use_logit=True)
     assert np.isfinite(result.local).all() and np.isfinite(result.expected_value).all()
+
+
+def test_many_features_linear_closed_form_under_sampling():
+    # 70 features: past 63 the coalitions are told apart as packed bytes, not integers
+    local = np.random.default_rng(70)
+    weights = local.normal(size=70)
+    records = local.normal(size=(5, 70))
+    background = local.normal(size=(2, 70))
+    result = explain(lambda rows: rows @ weights, records, background, num_samples=300, seed=0)
+    np.testing.assert_allclose(result.local[:, :, 0], weights * (records - background.mean(axis=0)), atol=1e-8)
