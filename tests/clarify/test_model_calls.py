@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 
 from tests.clarify.jobs import clarify_job, message
@@ -52,7 +53,7 @@ def test_shap_of_a_model_behind_http_matches_exact_shapley_values(tmp_path: Path
     base = features.mean(axis=0).round()
     config = {"dataset_type": "text/csv", "headers": HEADERS, "label": "approved",
               "methods": {"shap": {"baseline": [base.tolist()], "num_samples": 100, "agg_method": "mean_abs",
-                                   "seed": 3}},
+                                   "seed": 3, "save_local_shap_values": True}},
               "predictor": {"model_name": "m", "content_type": "text/csv", "accept_type": "text/csv"}}
     summary, output = clarify_job(tmp_path / "job", config, dataset, model_url=model_url)
     analysis = json.loads((output / "analysis.json").read_text())
@@ -63,6 +64,21 @@ def test_shap_of_a_model_behind_http_matches_exact_shapley_values(tmp_path: Path
     np.testing.assert_allclose(list(label["global_shap_values"].values()), expected, rtol=1e-6, atol=1e-9)
     assert label["expected_value"] == pytest.approx(float(predict(base[None])[0]))
     assert summary.model_calls >= 1
+    local = pl.read_csv(output / "explanations_shap" / "out.csv")
+    assert local.columns == [f"{name}_label0" for name in HEADERS[:4]]
+    # The model server answers six decimals: each record's values carry that rounding.
+    np.testing.assert_allclose(local.to_numpy(), exact, atol=2e-6)
+
+
+def test_features_to_explain_reports_only_those(tmp_path: Path, model_url: str) -> None:
+    dataset, features = _dataset(tmp_path)
+    config = {"dataset_type": "text/csv", "headers": HEADERS, "label": "approved",
+              "methods": {"shap": {"baseline": [features.mean(axis=0).round().tolist()], "num_samples": 100,
+                                   "features_to_explain": ["income", 0]}},
+              "predictor": {"model_name": "m", "content_type": "text/csv", "accept_type": "text/csv"}}
+    _, output = clarify_job(tmp_path / "job", config, dataset, model_url=model_url)
+    values = json.loads((output / "analysis.json").read_text())["explanations"]["kernel_shap"]["label0"]
+    assert list(values["global_shap_values"]) == ["income", "age"]
 
 
 def test_post_training_bias_uses_the_model_s_predictions(tmp_path: Path, model_url: str) -> None:

@@ -71,7 +71,7 @@ def run(environment: Mapping[str, str], *, log: JobLog, progress: ProgressFn | N
             analysis.update(_bias(config, table, client, pre=pre, post=post))
         if "shap" in config.methods:
             assert client is not None
-            analysis["explanations"] = shap_analysis(config, table, client, log)
+            analysis["explanations"] = shap_analysis(config, table, client, log, local(environment, OUTPUT))
     finally:
         if client is not None:
             client.close()

@@ -4,14 +4,16 @@ of analysis.json (spec §11). Used by the processing job and by the monitoring j
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import jmespath
 import numpy as np
 import polars as pl
 
 from watchkeeper.analysis.explain.background import background_summary
-from watchkeeper.analysis.explain.config import ShapConfig, shap_config
+from watchkeeper.analysis.explain.config import ShapConfig, explained_columns, shap_config
 from watchkeeper.analysis.explain.kernel_shap import aggregate, explain
-from watchkeeper.analysis.explain.report import explanation_analysis, label_names
+from watchkeeper.analysis.explain.report import explanation_analysis, label_names, local_shap_rows
 from watchkeeper.jobs.toolkit.clarify_config import ClarifyConfig
 from watchkeeper.jobs.toolkit.clarify_dataset import ClarifyTable
 from watchkeeper.jobs.toolkit.job_log import JobLog
@@ -59,7 +61,10 @@ def _background(settings: ShapConfig, config: ClarifyConfig, records: np.ndarray
     return matrix
 
 
-def shap_analysis(config: ClarifyConfig, table: ClarifyTable, client: ModelClient, log: JobLog) -> dict:
+def shap_analysis(config: ClarifyConfig, table: ClarifyTable, client: ModelClient, log: JobLog,
+                  output: Path | None = None) -> dict:
+    """The `explanations` section; with `save_local_shap_values` and an `output` folder, each record's values
+    in `explanations_shap/out.csv` too."""
     settings = _config(config)
     records = feature_matrix(table)
     if records.shape[0] > MAX_RECORDS:
@@ -67,12 +72,23 @@ def shap_analysis(config: ClarifyConfig, table: ClarifyTable, client: ModelClien
         records = records[np.sort(pick)]
         log.info(f"SHAP: explaining a sample of {MAX_RECORDS} of {table.height} records")
     background = _background(settings, config, records, records.shape[1])
-    result = explain(client.scores, records, background, num_samples=settings.num_samples, seed=settings.seed,
-                     use_logit=settings.use_logit)
-    global_values = aggregate(result.local, settings.agg_method)
+    try:
+        columns = explained_columns(settings, records.shape[1])
+        result = explain(client.scores, records, background, num_samples=settings.num_samples, seed=settings.seed,
+                         use_logit=settings.use_logit)
+    except ValueError as exc:  # ExplainInputError: the model's answers or the inputs, named
+        raise JobFailed(f"ClientError: {exc}") from None
+    local = result.local[:, columns]
+    global_values = aggregate(local, settings.agg_method)
     outputs = global_values.shape[1] if global_values.ndim == 2 else 1
     labels = label_names(config.predictor.label_headers if config.predictor else None, outputs)
+    names = [table.features[i] for i in columns]
     log.info(f"SHAP: {records.shape[0]} records, {records.shape[1]} features, {result.model_calls} model calls "
              f"for {result.rows_sent} rows")
-    document = explanation_analysis(list(table.features), labels, global_values, result.expected_value)
+    if settings.save_local_shap_values and output is not None:
+        header, values = local_shap_rows(names, labels, local)
+        folder = output / "explanations_shap"
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savetxt(folder / "out.csv", values, fmt="%.17g", delimiter=",", header=",".join(header), comments="")
+    document = explanation_analysis(names, labels, global_values, result.expected_value)
     return document["explanations"]
