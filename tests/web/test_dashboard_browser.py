@@ -126,6 +126,7 @@ def test_report_file_is_self_contained(page: Any, scenario: Scenario, tmp_path: 
     assert done.returncode == 0, done.stderr
     html = output.read_text()
     assert not re.search(r"<(link|script)\b", html) and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+    assert '"Segoe UI"' in html  # the stylesheet inlined as it is (an escaped quote would void a rule)
     page.goto(output.as_uri())
     _, violations = report_files(scenario, execution)
     assert page.locator("#violations tbody tr").count() == len(violations["violations"])

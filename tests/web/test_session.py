@@ -21,6 +21,11 @@ def signed_in(scenario: Scenario) -> tuple[httpx.Client, str]:
     return client, re.search(r'name="csrf" value="([^"]+)"', page).group(1)
 
 
+def test_ui_without_slash_goes_to_the_dashboard(scenario: Scenario) -> None:
+    response = httpx.get(scenario.server.url + "/ui")
+    assert response.status_code in (303, 307) and response.headers["location"].endswith("/ui/")
+
+
 def test_no_cookie_redirects_to_sign_in(scenario: Scenario) -> None:
     for path in ("/ui/", "/ui/schedules/churn-hourly", "/ui/executions/anything"):
         response = httpx.get(scenario.server.url + path)

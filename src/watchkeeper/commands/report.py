@@ -61,11 +61,12 @@ def _html(services: Services, execution: str, baseline_statistics: str | None) -
         ctx = RequestContext(match["account"], match["region"])
         job = services.processing_jobs.describe(ctx, match["name"])
         report_uri, baseline_uri = job_locations(job)
-        report = load_report(services.store, report_uri, baseline_statistics or baseline_uri)
         name, status, message = job["ProcessingJobName"], job["ProcessingJobStatus"], job.get("ExitMessage")
+        report = load_report(services.store, report_uri, baseline_statistics or baseline_uri,
+                             expect_violations=(message or "").startswith("CompletedWithViolations"))
         heading = f"Execution {name}"
     elif execution.startswith("s3://"):
-        report = load_report(services.store, execution, baseline_statistics)
+        report = load_report(services.store, execution, baseline_statistics, expect_violations=False)
         name = execution.rstrip("/").rsplit("/", 1)[-1] or "report"
         heading = f"Report {execution}"
     else:

@@ -90,8 +90,10 @@ def build_dashboard(services: Services, keys: Mapping[str, Principal] | None, de
         return _page(request, "execution.html", **data)
 
     async def not_found(request: Request, exc: Exception) -> Response:
-        status = 404 if isinstance(exc, ResourceNotFound | ValidationError) or getattr(exc, "status_code", 0) == 404 \
-            else 400
+        # ProcessingJobService.describe says a job is missing with a ValidationError, as SageMaker does.
+        missing = isinstance(exc, ResourceNotFound) or (
+            isinstance(exc, ValidationError) and exc.message.startswith("Could not find"))
+        status = 404 if missing or getattr(exc, "status_code", 0) == 404 else 400
         message = exc.message if isinstance(exc, AwsError) else "No such page."
         if request.scope.get(SESSION_KEY) is None:
             return HTMLResponse(message, status_code=status)
