@@ -65,7 +65,9 @@ def schedules_page(services: Services, ctx: RequestContext, token: str | None) -
         params["NextToken"] = token
     listed = services.schedules.list(ctx, params)
     summaries = listed["MonitoringScheduleSummaries"]
-    latest = queries.latest_executions(services.db, ctx, [s["MonitoringScheduleName"] for s in summaries])
+    latest = queries.latest_executions(
+        services.db, ctx, [(s["MonitoringScheduleName"], s["CreationTime"]) for s in summaries]
+    )
     rows = []
     for summary in summaries:
         last = latest.get(summary["MonitoringScheduleName"])

@@ -23,6 +23,7 @@ _LATEST = (
         monitoring_executions.c.account == bindparam("account"),
         monitoring_executions.c.region == bindparam("region"),
         monitoring_executions.c.schedule_key == bindparam("key"),
+        monitoring_executions.c.creation_time >= bindparam("since"),
     )
     .order_by(monitoring_executions.c.scheduled_time.desc())
     .limit(1)
@@ -47,13 +48,16 @@ def execution_of_job(db: Database, ctx: RequestContext, job_arn: str) -> Row[Any
     return None
 
 
-def latest_executions(db: Database, ctx: RequestContext, names: Sequence[str]) -> dict[str, Row[Any]]:
-    """Each named schedule's latest execution (by scheduled time), one indexed lookup per schedule (the
-    unique (account, region, schedule_key, scheduled_time) index)."""
+def latest_executions(db: Database, ctx: RequestContext,
+                      schedules: Sequence[tuple[str, float]]) -> dict[str, Row[Any]]:
+    """Each (schedule name, its creation time)'s latest execution by scheduled time, as DescribeMonitoringSchedule
+    picks it (none of an earlier schedule of that name), one lookup per schedule on the unique (account, region,
+    schedule_key, scheduled_time) index."""
     out: dict[str, Row[Any]] = {}
     with db.read() as conn:
-        for name in names:
-            row = conn.execute(_LATEST, {"account": ctx.account, "region": ctx.region, "key": name.lower()}).first()
+        for name, since in schedules:
+            key = {"account": ctx.account, "region": ctx.region, "key": name.lower(), "since": since}
+            row = conn.execute(_LATEST, key).first()
             if row is not None:
                 out[name] = row
     return out
