@@ -12,7 +12,7 @@ SDK_STAMP := $(SDK_VENV)/.installed
 $(STAMP): pyproject.toml README.md
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,postgres]'
+	$(BIN)/pip install --quiet -e '.[test,postgres,dask]'
 	touch $(STAMP)
 
 $(SDK_STAMP): tests/sdk/requirements.txt
