@@ -16,6 +16,8 @@ class Settings:
     host: str = field(default_factory=lambda: _env("HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(_env("PORT", "8080")))
     data_dir: Path = field(default_factory=lambda: Path(_env("DATA_DIR", "./.watchkeeper")))
+    # What this process runs: api | scheduler | worker | all (docs/replicas.md).
+    role: str = field(default_factory=lambda: _env("ROLE", "all"))
     # SQLAlchemy URL; empty means the SQLite file inside data_dir.
     database_url: str = field(default_factory=lambda: _env("DATABASE_URL", ""))
     account_id: str = field(default_factory=lambda: _env("ACCOUNT_ID", "123456789012"))
