@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,10 @@ class Computed:
     skipped: dict[str, int]  # records not analysed (outside the window, shadow traffic) by reason
     files: int  # input files read
     notes: tuple[str, ...] = ()  # objects left out and why (not in the format, batch manifests not followed)
+
+
+# How the input becomes a state: `_compute` in this process; jobs/analyzers/distributed.py over a Dask cluster.
+Compute = Callable[..., Computed]
 
 
 def _compute(source: str | os.PathLike[str], fmt: DatasetFormat, *, names: Sequence[str] | None,
@@ -158,12 +162,13 @@ def suggest_baseline(
     environment: Mapping[str, str] | None = None,
     log: JobLog | None = None,
     progress: ProgressFn | None = None,
+    compute: Compute | None = None,
 ) -> JobSummary:
     """A baselining job: statistics.json and suggested constraints.json of a dataset (spec §6.2)."""
     log = log or JobLog()
     fmt = dataset_format if isinstance(dataset_format, DatasetFormat) else DatasetFormat.parse(dataset_format)
     preprocessor = Preprocessor(record_preprocessor_script, log) if record_preprocessor_script else None
-    computed = _compute(dataset_source, fmt, names=None, start_time=None, end_time=None,
+    computed = (compute or _compute)(dataset_source, fmt, names=None, start_time=None, end_time=None,
                         preprocessor=preprocessor, log=log, progress=progress)
     result = data_quality_result(computed.state,
                                  monitoring_config=monitoring_config or _monitoring_config(categorical_drift_method))
@@ -185,6 +190,7 @@ def analyze(
     environment: Mapping[str, str] | None = None,
     log: JobLog | None = None,
     progress: ProgressFn | None = None,
+    compute: Compute | None = None,
 ) -> JobSummary:
     """A monitoring job: statistics.json of the data (capture records in [start_time, end_time), or a
     dataset), constraint_violations.json against the baseline, and constraints.json suggested from the
@@ -205,7 +211,7 @@ def analyze(
         start, end = parse_time(start_time), parse_time(end_time)
     except ValueError as error:
         raise JobFailed(f"Invalid analysis window: {error}") from error
-    computed = _compute(dataset_source, fmt, names=names, start_time=start, end_time=end,
+    computed = (compute or _compute)(dataset_source, fmt, names=names, start_time=start, end_time=end,
                         preprocessor=preprocessor, log=log, progress=progress)
     try:
         result = data_quality_result(computed.state, baseline_statistics=base_stats,
@@ -239,7 +245,8 @@ def _write(result: DataQualityResult, computed: Computed, output_path: str | os.
                       skipped_records=computed.skipped, result=result, **baseline)
 
 
-def run(environment: Mapping[str, str], *, log: JobLog, progress: ProgressFn | None = None) -> JobSummary:
+def run(environment: Mapping[str, str], *, log: JobLog, progress: ProgressFn | None = None,
+        compute: Compute | None = None) -> JobSummary:
     """The job from the container's Environment (spec §4.2): with `baseline_constraints` or
     `baseline_statistics` it analyses (monitoring), else it suggests a baseline; writes CloudWatch metric
     lines when `publish_cloudwatch_metrics` is Enabled."""
@@ -253,6 +260,7 @@ def run(environment: Mapping[str, str], *, log: JobLog, progress: ProgressFn | N
         "environment": environment,
         "log": log,
         "progress": progress,
+        "compute": compute,
     }
     log.info("Performing analysis with input: " + json.dumps({
         "dataset_source": source, "dataset_format": json.loads(environment["dataset_format"])

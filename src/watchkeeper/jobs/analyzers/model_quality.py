@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +175,10 @@ def compute_state(source: str | os.PathLike[str], fmt: DatasetFormat, problem_ty
     return folder.state, reading
 
 
+# How the input becomes a state: `compute_state` in this process; jobs/analyzers/distributed.py over Dask.
+StateCompute = Callable[..., tuple[mqm.ModelQualityState, Reading]]
+
+
 # ---------------------------------------------------------------------------------------------- job
 
 
@@ -206,6 +210,7 @@ def model_quality_job(
     seed: int | None = 0,
     log: JobLog | None = None,
     progress: ProgressFn | None = None,
+    compute: StateCompute | None = None,
 ) -> JobSummary:
     """A model-quality baseline (no `baseline_constraints`) or monitoring job; see the module docstring."""
     log = log or JobLog()
@@ -214,7 +219,7 @@ def model_quality_job(
                               probability=probability_attribute, threshold=probability_threshold_attribute,
                               positive_label=positive_label)
     baseline = _load_constraints(baseline_constraints)
-    state, reading = compute_state(dataset_source, fmt, problem_type, attrs, start_time=start_time,
+    state, reading = (compute or compute_state)(dataset_source, fmt, problem_type, attrs, start_time=start_time,
                                    end_time=end_time, seed=seed, log=log, progress=progress)
     try:
         result = model_quality_result(state, baseline)
@@ -238,7 +243,8 @@ def model_quality_job(
                       skipped_records=dict(reading.skipped), baseline_constraints=baseline, result=result)
 
 
-def run(environment: Mapping[str, str], *, log: JobLog, progress: ProgressFn | None = None) -> JobSummary:
+def run(environment: Mapping[str, str], *, log: JobLog, progress: ProgressFn | None = None,
+        compute: StateCompute | None = None) -> JobSummary:
     """The job from the processing job's Environment (spec §2.6, §4.2); writes CloudWatch metric lines when
     publishing is Enabled."""
     publish = publishes_metrics(environment)
@@ -260,7 +266,7 @@ def run(environment: Mapping[str, str], *, log: JobLog, progress: ProgressFn | N
         baseline_constraints=environment.get("baseline_constraints") or None,
         start_time=environment.get("start_time") or None,
         end_time=environment.get("end_time") or None,
-        log=log, progress=progress,
+        log=log, progress=progress, compute=compute,
     )
     if publish:
         publish_metric_lines(environment, METRICS_FILE, summary.result)
