@@ -57,6 +57,9 @@ class Settings:
     # A job's log (its stdout and stderr) keeps this much of what the job prints; the rest is discarded, with a
     # note at the cut (docs/security.md).
     job_log_max_mb: int = field(default_factory=lambda: int(_env("JOB_LOG_MAX_MB", "64")))
+    # Data- and model-quality analyses on a Dask cluster (docs/dask.md): its scheduler (tcp://host:8786); empty
+    # means a LocalCluster for jobs whose InstanceCount is above 1, one process for the others.
+    dask_scheduler: str = field(default_factory=lambda: _env("DASK_SCHEDULER", ""))
     # Object storage: empty endpoint means the embedded folder DATA_DIR/s3.
     s3_endpoint_url: str = field(default_factory=lambda: _env("S3_ENDPOINT_URL", ""))
     s3_region: str = field(default_factory=lambda: _env("S3_REGION", "us-east-1"))
