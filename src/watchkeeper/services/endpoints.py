@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -20,6 +19,8 @@ from watchkeeper.clock import Clock, millis
 from watchkeeper.config import Settings
 from watchkeeper.errors import ValidationError
 from watchkeeper.services.context import RequestContext
+from watchkeeper.services.deployments import UPSTREAM_ENV, Deployment, Variant, retained, reweighted, upstream_of
+from watchkeeper.services.endpoint_rules import check_endpoint_config, desired_changes
 from watchkeeper.services.listing import list_filters, paginate
 from watchkeeper.services.locations import check_locations
 from watchkeeper.services.lookup import find_named
@@ -31,58 +32,10 @@ from watchkeeper.store.tables import endpoint_configs, endpoints, models
 
 log = logging.getLogger(__name__)
 
-UPSTREAM_ENV = "WATCHKEEPER_UPSTREAM_URL"
 CREATING, UPDATING, IN_SERVICE, FAILED = "Creating", "Updating", "InService", "Failed"
 
 # Answers GET <upstream>/ping with True when the model server is healthy.
 Pinger = Callable[[str], bool]
-
-
-def upstream_of(model_body: dict[str, Any]) -> str | None:
-    containers = [model_body["PrimaryContainer"]] if model_body.get("PrimaryContainer") else []
-    containers += model_body.get("Containers") or []
-    for container in containers:
-        url = (container.get("Environment") or {}).get(UPSTREAM_ENV)
-        if url:
-            return str(url).rstrip("/")
-    return None
-
-
-@dataclass(frozen=True)
-class Variant:
-    name: str
-    model_name: str
-    weight: float
-    instance_count: int
-    image: str | None
-    upstream_url: str | None
-
-
-@dataclass(frozen=True)
-class Deployment:
-    """What an endpoint serves: frozen from its config and models when created or updated."""
-
-    config_name: str
-    variants: tuple[Variant, ...]
-    data_capture: dict[str, Any] | None
-
-    def to_json(self) -> str:
-        return orjson.dumps(
-            {
-                "config_name": self.config_name,
-                "variants": [v.__dict__ for v in self.variants],
-                "data_capture": self.data_capture,
-            }
-        ).decode()
-
-    @classmethod
-    def from_json(cls, text: str) -> Deployment:
-        raw = orjson.loads(text)
-        return cls(
-            config_name=raw["config_name"],
-            variants=tuple(Variant(**v) for v in raw["variants"]),
-            data_capture=raw["data_capture"],
-        )
 
 
 class EndpointService:
@@ -123,9 +76,7 @@ class EndpointService:
 
     def create_endpoint_config(self, ctx: RequestContext, params: dict[str, Any]) -> str:
         body = {k: v for k, v in params.items() if k not in ("EndpointConfigName", "Tags")}
-        names = [v["VariantName"].lower() for v in body["ProductionVariants"]]
-        if len(set(names)) != len(names):
-            raise ValidationError("ProductionVariants must have unique VariantName values")
+        check_endpoint_config(body)
         check_locations("CreateEndpointConfig", params)
         with self.db.write() as conn:
             # The capture bucket is claimed (or refused as another account's) with the config, or not at all.
@@ -205,7 +156,30 @@ class EndpointService:
                 raise ValidationError(f'Cannot update in-progress endpoint "{row.arn}".')
             new = self._deployment(conn, ctx, params["EndpointConfigName"])
             if params.get("RetainAllVariantProperties"):
-                new = _retain(Deployment.from_json(row.deployment), new, params)
+                new = retained(Deployment.from_json(row.deployment), new, params)
+            conn.execute(
+                update(endpoints)
+                .where(endpoints.c.id == row.id)
+                .values(
+                    status=UPDATING,
+                    failure_reason=None,
+                    last_modified_time=millis(now),
+                    pending_deployment=new.to_json(),
+                    deadline=now + self.settings.endpoint_startup_seconds,
+                )
+            )
+        return row.arn
+
+    def update_weights(self, ctx: RequestContext, params: dict[str, Any]) -> str:
+        """UpdateEndpointWeightsAndCapacities: Updating, then InService with the new weights and counts."""
+        now = self.clock.now()
+        with self.db.write() as conn:
+            row = self._find(conn, ctx, params["EndpointName"])
+            old = Deployment.from_json(row.deployment)
+            changes = desired_changes(params, [v.name for v in old.variants], row.config_name)
+            if row.status != IN_SERVICE:
+                raise ValidationError(f'Cannot update in-progress endpoint "{row.arn}".')
+            new = reweighted(old, changes)
             conn.execute(
                 update(endpoints)
                 .where(endpoints.c.id == row.id)
@@ -228,6 +202,10 @@ class EndpointService:
     def describe(self, ctx: RequestContext, name: str) -> dict[str, Any]:
         row = self.find(ctx, name)
         deployment = Deployment.from_json(row.deployment)
+        # While an update runs, Desired* are the pending deployment's and Current* what still serves.
+        pending = {}
+        if row.status == UPDATING and row.pending_deployment:
+            pending = {v.name.lower(): v for v in Deployment.from_json(row.pending_deployment).variants}
         result: dict[str, Any] = {
             "EndpointName": row.name,
             "EndpointArn": row.arn,
@@ -235,7 +213,7 @@ class EndpointService:
             "EndpointStatus": row.status,
             "CreationTime": row.creation_time,
             "LastModifiedTime": row.last_modified_time,
-            "ProductionVariants": [_variant_summary(v, row.creation_time) for v in deployment.variants],
+            "ProductionVariants": [_variant_summary(v, row.creation_time, pending) for v in deployment.variants],
         }
         if deployment.data_capture:
             result["DataCaptureConfig"] = _capture_summary(deployment.data_capture)
@@ -352,29 +330,14 @@ def _answers(ping: Pinger, url: str) -> bool:
         return False
 
 
-def _retain(old: Deployment, new: Deployment, params: dict[str, Any]) -> Deployment:
-    """RetainAllVariantProperties: keep weights and counts; keep capture unless DataCaptureConfig is excluded."""
-    excluded = {p["VariantPropertyType"] for p in params.get("ExcludeRetainedVariantProperties") or []}
-    previous = {v.name.lower(): v for v in old.variants}
-    variants = []
-    for variant in new.variants:
-        before = previous.get(variant.name.lower())
-        if before is not None:
-            weight = variant.weight if "DesiredWeight" in excluded else before.weight
-            count = variant.instance_count if "DesiredInstanceCount" in excluded else before.instance_count
-            variant = Variant(variant.name, variant.model_name, weight, count, variant.image, variant.upstream_url)
-        variants.append(variant)
-    capture = new.data_capture if "DataCaptureConfig" in excluded else old.data_capture
-    return Deployment(new.config_name, tuple(variants), capture)
-
-
-def _variant_summary(variant: Variant, deployed_at: float) -> dict[str, Any]:
+def _variant_summary(variant: Variant, deployed_at: float, pending: dict[str, Variant]) -> dict[str, Any]:
+    desired = pending.get(variant.name.lower(), variant)
     summary: dict[str, Any] = {
         "VariantName": variant.name,
         "CurrentWeight": variant.weight,
-        "DesiredWeight": variant.weight,
+        "DesiredWeight": desired.weight,
         "CurrentInstanceCount": variant.instance_count,
-        "DesiredInstanceCount": variant.instance_count,
+        "DesiredInstanceCount": desired.instance_count,
     }
     if variant.image:
         summary["DeployedImages"] = [

@@ -16,13 +16,22 @@ from watchkeeper.store.tables import tags
 MAX_TAGS_PER_RESOURCE = 50
 
 
+def canonical_arn(arn: str) -> str:
+    """A SageMaker ARN with its resource part lower-cased, as SageMaker stores it (spec §1.1)."""
+    head, slash, resource = arn.partition("/")
+    return f"{head}/{resource.lower()}" if slash and head.startswith("arn:") else arn
+
+
 class TagService:
     def __init__(self, db: Database, taggable: Iterable[Table]) -> None:
         self.db = db
         self.taggable = list(taggable)
 
-    def _require_resource(self, conn: Connection, ctx: RequestContext, arn: str) -> None:
-        """Only the caller's own account and region: another account's resource does not exist for it."""
+    def _require_resource(self, conn: Connection, ctx: RequestContext, arn: str) -> str:
+        """The stored ARN of the caller's resource (the caller's account and region only: another account's
+        resource does not exist for it). Names are case-insensitive and stored ARNs lower-case the name, so
+        `.../endpoint/MyEndpoint` finds `.../endpoint/myendpoint`, as on AWS."""
+        given, arn = arn, canonical_arn(arn)
         for table in self.taggable:
             found = conn.execute(
                 select(table.c.id)
@@ -30,8 +39,8 @@ class TagService:
                 .limit(1)
             ).first()
             if found:
-                return
-        raise ResourceNotFound(f"Resource {arn} does not exist")
+                return arn
+        raise ResourceNotFound(f"Resource {given} does not exist")
 
     def put(self, conn: Connection, arn: str, new_tags: list[dict[str, Any]]) -> None:
         """Insert or overwrite; called inside the transaction that creates the resource too."""
@@ -55,7 +64,7 @@ class TagService:
 
     def add(self, ctx: RequestContext, arn: str, new_tags: list[dict[str, Any]]) -> list[dict[str, Any]]:
         with self.db.write() as conn:
-            self._require_resource(conn, ctx, arn)
+            arn = self._require_resource(conn, ctx, arn)
             self.put(conn, arn, new_tags)
         return new_tags
 
@@ -64,7 +73,7 @@ class TagService:
         # ListTags' MaxResults has no maximum in the model; a resource never has more than 50 tags.
         limit = min(max_results or MAX_TAGS_PER_RESOURCE, MAX_TAGS_PER_RESOURCE)
         with self.db.read() as conn:
-            self._require_resource(conn, ctx, arn)
+            arn = self._require_resource(conn, ctx, arn)
             rows = conn.execute(
                 select(tags.c.key, tags.c.value)
                 .where(tags.c.resource_arn == arn)
@@ -79,7 +88,7 @@ class TagService:
 
     def remove(self, ctx: RequestContext, arn: str, keys: list[str]) -> None:
         with self.db.write() as conn:
-            self._require_resource(conn, ctx, arn)
+            arn = self._require_resource(conn, ctx, arn)
             conn.execute(delete(tags).where(tags.c.resource_arn == arn, tags.c.key.in_(keys)))
 
     def drop_all(self, conn: Connection, arn: str) -> None:

@@ -55,6 +55,10 @@ def update_endpoint(s: Services, ctx: RequestContext, p: dict[str, Any]) -> dict
     return {"EndpointArn": s.endpoints.update(ctx, p)}
 
 
+def update_weights(s: Services, ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
+    return {"EndpointArn": s.endpoints.update_weights(ctx, p)}
+
+
 def delete_endpoint(s: Services, ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     s.endpoints.delete(ctx, p["EndpointName"])
     return {}
@@ -76,6 +80,7 @@ OPERATIONS: dict[str, Handler] = {
     "CreateEndpoint": create_endpoint,
     "DescribeEndpoint": describe_endpoint,
     "UpdateEndpoint": update_endpoint,
+    "UpdateEndpointWeightsAndCapacities": update_weights,
     "DeleteEndpoint": delete_endpoint,
     "ListEndpoints": list_endpoints,
 }
