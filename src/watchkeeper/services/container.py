@@ -21,6 +21,7 @@ from watchkeeper.services.monitoring_alerts import MonitoringAlertService
 from watchkeeper.services.processing_jobs import ProcessingJobService
 from watchkeeper.services.schedules import ScheduleService
 from watchkeeper.services.tags import TagService
+from watchkeeper.services.transform_jobs import TransformJobService
 from watchkeeper.storage import ObjectStore, open_store
 from watchkeeper.store import Database, tables
 
@@ -43,6 +44,7 @@ class Services:
     alarms: AlarmService
     notifier: Notifier
     monitoring_alerts: MonitoringAlertService
+    transform_jobs: TransformJobService
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
@@ -60,6 +62,7 @@ class Services:
                 tables.endpoint_configs,
                 tables.endpoints,
                 tables.processing_jobs,
+                tables.transform_jobs,
             ],
         )
         definitions = JobDefinitionService(db, clock, settings, tags)
@@ -97,6 +100,7 @@ class Services:
             alarms=AlarmService(db, clock, notifier.topics),
             notifier=notifier,
             monitoring_alerts=alerts,
+            transform_jobs=TransformJobService(db, clock, settings, tags),
         )
 
     def model_server(self, account: str, region: str, model_name: str | None, endpoint_name: str | None) -> str:

@@ -90,6 +90,11 @@ RULES: dict[str, tuple[tuple[str, str], ...]] = {
         ("ProcessingOutputConfig.Outputs[].S3Output.LocalPath", LOCAL),
     ),
     "CreateEndpointConfig": (("DataCaptureConfig.DestinationS3Uri", URI),),
+    "CreateTransformJob": (
+        ("TransformInput.DataSource.S3DataSource.S3Uri", URI),
+        ("TransformOutput.S3OutputPath", URI),
+        ("DataCaptureConfig.DestinationS3Uri", URI),
+    ),
 }
 
 

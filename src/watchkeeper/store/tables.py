@@ -317,3 +317,30 @@ monitoring_alert_history = Table(
     Index("ix_monitoring_alert_history_notified", "notified"),
     Index("ix_monitoring_alert_history_schedule", "account", "region", "schedule_key", "creation_time"),
 )
+
+# Batch transform jobs (services/transform_jobs.py, transform/). `body` is the request as given; `model_url` the
+# model's server, frozen at create time as an endpoint freezes its deployment. The lease works as a processing
+# job's: a runner that stops renewing it (crash, restart) leaves a job that is failed, never stuck InProgress.
+transform_jobs = Table(
+    "transform_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(63), nullable=False),
+    Column("name_key", String(63), nullable=False),
+    Column("arn", String(256), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("model_url", Text, nullable=False),
+    Column("creation_time", Float, nullable=False),
+    Column("last_modified_time", Float, nullable=False),
+    Column("transform_start_time", Float),
+    Column("transform_end_time", Float),
+    Column("failure_reason", Text),
+    Column("stop_requested", Integer, nullable=False, default=0),
+    Column("lease_owner", String(64)),
+    Column("lease_expires", Float),
+    UniqueConstraint("account", "region", "name_key", name="uq_transform_job_name"),
+    Index("ix_transform_jobs_status", "status"),
+)

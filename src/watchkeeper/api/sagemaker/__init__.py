@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from watchkeeper.api.sagemaker import alerts, endpoints, executions, job_definitions, processing_jobs, schedules, tags
+from watchkeeper.api.sagemaker import (
+    alerts,
+    endpoints,
+    executions,
+    job_definitions,
+    processing_jobs,
+    schedules,
+    tags,
+    transform_jobs,
+)
 from watchkeeper.api.sagemaker.types import Handler
 
 OPERATIONS: dict[str, Handler] = {
@@ -13,4 +22,5 @@ OPERATIONS: dict[str, Handler] = {
     **endpoints.OPERATIONS,
     **processing_jobs.OPERATIONS,
     **alerts.OPERATIONS,
+    **transform_jobs.OPERATIONS,
 }
