@@ -1,7 +1,7 @@
 """`watchkeeper analyze`: check captured traffic (or a dataset) against a baseline (spec §7).
 
     watchkeeper analyze --input capture/ --baseline-statistics statistics.json \
-        --baseline-constraints constraints.json --output report/ [--start ISO --end ISO]
+        --baseline-constraints constraints.json --output report/ [--start ISO --end ISO] [--dask ADDRESS|local]
 
 Writes statistics.json, constraints.json and constraint_violations.json as a SageMaker monitoring
 execution does, prints a one-line summary and the violations, and exits 0: violations are a result.
@@ -10,6 +10,7 @@ execution does, prints a one-line summary and the violations, and exits 0: viola
 from __future__ import annotations
 
 import argparse
+import contextlib
 
 from watchkeeper.commands._analysis import add_common_arguments, dataset_format, run_job
 from watchkeeper.jobs.analyzers.data_quality import analyze
@@ -32,6 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="capture data: put the endpoint output's columns first (START) or last (END)")
     parser.add_argument("--capture-indices", default="endpointInput,endpointOutput",
                         help="capture sides to analyse (default endpointInput,endpointOutput)")
+    parser.add_argument("--dask", metavar="ADDRESS|local",
+                        help="analyse on a Dask cluster: a scheduler address (tcp://host:8786), or local for a "
+                             "LocalCluster of one worker process per core (docs/dask.md)")
     add_common_arguments(parser)
     parser.set_defaults(func=_run)
 
@@ -43,15 +47,22 @@ def _run(args: argparse.Namespace) -> int:
         fmt["sagemakerCaptureJson"]["outputColumnsPosition"] = args.output_columns_position
 
     def job(paths, output, log, progress):
-        return analyze(
-            paths["input"], output, fmt,
-            baseline_statistics=paths["statistics"],
-            baseline_constraints=paths["constraints"],
-            start_time=args.start, end_time=args.end,
-            record_preprocessor_script=paths["preprocessor"],
-            post_analytics_processor_script=paths["postprocessor"],
-            log=log, progress=progress,
-        )
+        with contextlib.ExitStack() as stack:
+            compute = None
+            if args.dask:  # dask is imported only here (jobs/executors/dask.py)
+                from watchkeeper.jobs.analyzers.distributed import data_quality_compute
+                from watchkeeper.jobs.executors.dask import DaskRunner, cluster_client
+
+                compute = data_quality_compute(DaskRunner(stack.enter_context(cluster_client(args.dask))))
+            return analyze(
+                paths["input"], output, fmt,
+                baseline_statistics=paths["statistics"],
+                baseline_constraints=paths["constraints"],
+                start_time=args.start, end_time=args.end,
+                record_preprocessor_script=paths["preprocessor"],
+                post_analytics_processor_script=paths["postprocessor"],
+                log=log, progress=progress, compute=compute,
+            )
 
     inputs = {"input": args.input, "statistics": args.baseline_statistics,
               "constraints": args.baseline_constraints, "preprocessor": args.preprocessor,

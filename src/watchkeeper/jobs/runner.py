@@ -48,6 +48,7 @@ from watchkeeper.jobs.contract import (
 )
 from watchkeeper.jobs.contract import log_uri as job_log_uri
 from watchkeeper.jobs.executors import Executor, Job, Outcome
+from watchkeeper.jobs.executors.dask import DaskExecutor
 from watchkeeper.jobs.executors.local import MB, LocalExecutor
 from watchkeeper.jobs.job_files import MESSAGE_LIMIT, VIOLATIONS_LIMIT, JobFiles, Skipped
 from watchkeeper.jobs.predictor_binding import ModelResolver, bind_predictor, is_clarify_image
@@ -94,8 +95,9 @@ class JobRunner:
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
         self.log_cap = max(0, (settings or Settings()).job_log_max_mb) * MB
-        # What runs a staged job's work: by default a sandboxed local process.
-        self.executor: Executor = executor or LocalExecutor(self.sandbox, grace=self.grace, log_cap=self.log_cap)
+        # A sandboxed local process; data/model quality on Dask when configured or InstanceCount > 1 (docs/dask.md).
+        local = LocalExecutor(self.sandbox, grace=self.grace, log_cap=self.log_cap)
+        self.executor: Executor = executor or DaskExecutor(local, scheduler=(settings or Settings()).dask_scheduler)
         self.owner = f"runner-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._stop = threading.Event()
         self._active: set[threading.Thread] = set()
@@ -126,6 +128,8 @@ class JobRunner:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        if hasattr(self.executor, "close"):  # a LocalCluster the Dask executor started
+            self.executor.close()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
