@@ -10,11 +10,11 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from watchkeeper.jobs.toolkit.inputs import input_size
-from watchkeeper.jobs.toolkit.job_log import JobLog
-from watchkeeper.jobs.toolkit.summary import JobFailed, JobSummary
+if TYPE_CHECKING:  # imported when a job runs: `watchkeeper --help` stays fast
+    from watchkeeper.jobs.toolkit.job_log import JobLog
+    from watchkeeper.jobs.toolkit.summary import JobSummary
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -88,6 +88,8 @@ class Staging:
 
 @contextlib.contextmanager
 def job_log(path: str | None) -> Iterator[JobLog]:
+    from watchkeeper.jobs.toolkit.job_log import JobLog
+
     if path is None:
         yield JobLog(sys.stderr)
         return
@@ -99,6 +101,8 @@ def job_log(path: str | None) -> Iterator[JobLog]:
 def progress_bar(source: str, disabled: bool) -> Iterator[Any]:
     """A tqdm bar over the input's bytes on stderr (only on a terminal, unless disabled)."""
     from tqdm import tqdm
+
+    from watchkeeper.jobs.toolkit.inputs import input_size
 
     total = input_size(source)
     bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="analysing",
@@ -112,6 +116,8 @@ def progress_bar(source: str, disabled: bool) -> Iterator[Any]:
 def run_job(command: str, args: argparse.Namespace, job, source_arg: str, inputs: dict[str, str | None],
             out: TextIO | None = None) -> int:
     """Stage inputs, run `job(paths, output, log, progress)`, publish outputs, print the result."""
+    from watchkeeper.jobs.toolkit.summary import JobFailed
+
     out = out or sys.stdout
     with tempfile.TemporaryDirectory(prefix="watchkeeper-") as tmp:
         staging = Staging(args, Path(tmp))

@@ -12,18 +12,15 @@ import dataclasses
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, select
+if TYPE_CHECKING:  # imported when a command runs: `watchkeeper --help` stays fast
+    from sqlalchemy import Row
 
-from watchkeeper.config import Settings
-from watchkeeper.jobs.executors import Executor
-from watchkeeper.jobs.runner import JobRunner
-from watchkeeper.scheduling.fire_times import Window
-from watchkeeper.services.container import Services
-from watchkeeper.services.context import RequestContext
-from watchkeeper.services.plans import EXECUTION_TERMINAL
-from watchkeeper.store.tables import monitoring_executions
+    from watchkeeper.jobs.executors import Executor
+    from watchkeeper.scheduling.fire_times import Window
+    from watchkeeper.services.container import Services
+    from watchkeeper.services.context import RequestContext
 
 
 def add_store_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +36,10 @@ def parse_time(value: str) -> float:
 
 
 def open_services(args: argparse.Namespace) -> tuple[Services, RequestContext]:
+    from watchkeeper.config import Settings
+    from watchkeeper.services.container import Services
+    from watchkeeper.services.context import RequestContext
+
     overrides = {"data_dir": args.data_dir, "database_url": args.database_url}
     settings = dataclasses.replace(Settings(), **{k: v for k, v in overrides.items() if v is not None})
     services = Services.build(settings)
@@ -55,6 +56,12 @@ def run_execution(
 ) -> tuple[str, str]:
     """(status, detail) of one execution of `schedule_name` at `scheduled_time`, once its whole plan has run:
     each job is run here unless a server's runner took it first (then its verdict is awaited)."""
+    from sqlalchemy import select
+
+    from watchkeeper.jobs.runner import JobRunner
+    from watchkeeper.services.plans import EXECUTION_TERMINAL
+    from watchkeeper.store.tables import monitoring_executions
+
     schedule = services.schedules.find_row(ctx, schedule_name)
     started = services.starter.start(schedule, scheduled_time, window)
     if started is None:

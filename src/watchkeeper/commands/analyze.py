@@ -13,7 +13,6 @@ import argparse
 import contextlib
 
 from watchkeeper.commands._analysis import add_common_arguments, dataset_format, run_job
-from watchkeeper.jobs.analyzers.data_quality import analyze
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,6 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from watchkeeper.jobs.analyzers.data_quality import analyze  # polars & co. only when analysing
+
     indices = [part.strip() for part in args.capture_indices.split(",") if part.strip()]
     fmt = dataset_format(args.format, args.header, args.output_columns_position, indices)
     if args.format == "capture":

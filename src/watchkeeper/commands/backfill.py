@@ -8,12 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-import orjson
-from tqdm import tqdm
-
 from watchkeeper.commands._executions import add_store_arguments, open_services, parse_time, run_execution
-from watchkeeper.scheduling.expressions import parse_schedule_expression
-from watchkeeper.scheduling.fire_times import iso, next_fire_after
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,6 +20,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import orjson
+    from tqdm import tqdm
+
+    from watchkeeper.scheduling.expressions import parse_schedule_expression
+    from watchkeeper.scheduling.fire_times import iso, next_fire_after
+
     services, ctx = open_services(args)
     failures = 0
     try:

@@ -12,7 +12,6 @@ import argparse
 import sys
 
 from watchkeeper.commands._analysis import add_common_arguments, dataset_format, run_job
-from watchkeeper.jobs.analyzers.data_quality import suggest_baseline
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,6 +45,8 @@ def _run(args: argparse.Namespace) -> int:
     fmt = dataset_format(args.format, args.header, args.output_columns_position)
     if args.analysis_type == "model-quality":
         return _run_model_quality(args, fmt)
+
+    from watchkeeper.jobs.analyzers.data_quality import suggest_baseline  # polars & co. only when analysing
 
     def job(paths, output, log, progress):
         return suggest_baseline(

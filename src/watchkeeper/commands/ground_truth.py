@@ -13,11 +13,6 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from watchkeeper.capture.ground_truth import LabelError, put_ground_truth, read_labels
-from watchkeeper.config import Settings
-from watchkeeper.storage import open_store
-from watchkeeper.storage.base import InvalidKey, InvalidUri, StorageError, parse_s3_uri
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -44,6 +39,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _put(args: argparse.Namespace) -> int:
+    from watchkeeper.capture.ground_truth import LabelError, put_ground_truth, read_labels
+    from watchkeeper.config import Settings
+    from watchkeeper.storage import open_store
+    from watchkeeper.storage.base import InvalidKey, InvalidUri, StorageError, parse_s3_uri
+
     settings = Settings()
     if args.data_dir:
         settings = dataclasses.replace(settings, data_dir=Path(args.data_dir))

@@ -14,14 +14,12 @@ import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from watchkeeper.config import Settings
 from watchkeeper.errors import AwsError
-from watchkeeper.services.container import Services
-from watchkeeper.services.context import RequestContext
-from watchkeeper.web.pages import report_view
-from watchkeeper.web.render import render, stylesheet
-from watchkeeper.web.reports import job_locations, load_report
+
+if TYPE_CHECKING:  # imported when the command runs: `watchkeeper --help` stays fast
+    from watchkeeper.services.container import Services
 
 JOB_ARN = re.compile(r"arn:aws[a-z-]*:sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):processing-job/(?P<name>.+)")
 
@@ -37,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from watchkeeper.config import Settings
+    from watchkeeper.services.container import Services
+
     overrides = {"data_dir": args.data_dir, "database_url": args.database_url}
     settings = dataclasses.replace(Settings(), **{k: v for k, v in overrides.items() if v is not None})
     services = Services.build(settings)
@@ -55,6 +56,11 @@ def _report(args: argparse.Namespace) -> int:
 
 def _html(services: Services, execution: str, baseline_statistics: str | None) -> tuple[str, str]:
     """The report's HTML and a short name for its file."""
+    from watchkeeper.services.context import RequestContext
+    from watchkeeper.web.pages import report_view
+    from watchkeeper.web.render import render, stylesheet
+    from watchkeeper.web.reports import job_locations, load_report
+
     status = message = None
     match = JOB_ARN.fullmatch(execution)
     if match:

@@ -11,7 +11,6 @@ import argparse
 import time
 
 from watchkeeper.commands._executions import add_store_arguments, open_services, parse_time, run_execution
-from watchkeeper.scheduling.fire_times import Window
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from watchkeeper.scheduling.fire_times import Window
+
     services, ctx = open_services(args)
     try:
         now = round(time.time(), 3)
