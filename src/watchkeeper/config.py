@@ -65,6 +65,10 @@ class Settings:
     s3_region: str = field(default_factory=lambda: _env("S3_REGION", "us-east-1"))
     s3_access_key_id: str = field(default_factory=lambda: _env("S3_ACCESS_KEY_ID", ""))
     s3_secret_access_key: str = field(default_factory=lambda: _env("S3_SECRET_ACCESS_KEY", ""))
+    # The S3 API over the embedded store (docs/s3.md): the largest object it accepts, and the domains whose
+    # subdomains name a bucket (virtual-host addressing: `bucket.localhost`), comma-separated.
+    s3_max_object_mb: int = field(default_factory=lambda: int(_env("S3_MAX_OBJECT_MB", "5120")))
+    s3_domains: str = field(default_factory=lambda: _env("S3_DOMAINS", "localhost"))
     # Trust at the edge (docs/security.md): keys in AWS's credentials INI format; without them the server only
     # listens on loopback unless `insecure` is set.
     auth_file: str = field(default_factory=lambda: _env("AUTH_FILE", ""))

@@ -34,6 +34,7 @@ from watchkeeper.jobs.runner import JobRunner
 from watchkeeper.metrics.alarm_worker import AlarmWorker
 from watchkeeper.metrics.prometheus import CONTENT_TYPE, Histogram, render
 from watchkeeper.metrics.prometheus_collect import Collector
+from watchkeeper.s3api.wiring import build_s3
 from watchkeeper.scheduling.scheduler import Scheduler
 from watchkeeper.services.container import Services
 from watchkeeper.web.routes import build_dashboard
@@ -206,4 +207,5 @@ def create_app(
             settings.request_timeout_seconds,
             inflight_body_bytes=settings.max_inflight_body_mb * 1024 * 1024,
         ),
+        s3=build_s3(services),
     )

@@ -16,13 +16,14 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from watchkeeper.api.awsjson import new_request_id, region_from_authorization
-from watchkeeper.auth.sigv4 import AuthError, Principal, SignedRequest, precheck, verify
+from watchkeeper.auth.sigv4 import AuthError, Principal, Seed, SignedRequest, precheck, verify, verify_s3
 from watchkeeper.services.context import RequestContext
 
 log = logging.getLogger(__name__)
@@ -70,8 +71,10 @@ class Edge:
         limits: EdgeLimits,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         metrics_token: str = "",
+        s3: Any = None,
     ) -> None:
         self.app = app
+        self.s3 = s3  # s3api.app.S3App: claims(scope), refuse(...), serve(...)
         self.keys = keys
         self.default_principal = default_principal
         self.default_region = default_region
@@ -81,6 +84,9 @@ class Edge:
         self.inflight = 0  # body bytes held by requests in progress (one event loop: no lock needed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.s3 is not None and self.s3.claims(scope):
+            await self._s3(scope, receive, send)
+            return
         if scope["type"] != "http" or scope["path"] in UNAUTHENTICATED_PATHS:
             await self.app(scope, receive, send)
             return
@@ -129,6 +135,22 @@ class Edge:
             await self.app(scope, _replay(body, receive), send)
         finally:
             self._release(len(body))
+
+    async def _s3(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """S3 signs its headers and the body's *declared* digest, so the signature is verified here before any
+        body byte is read; the S3 app streams the body (objects up to gigabytes, never held in memory) and
+        checks it against the `Seed`: the digest, each chunk's signature, or the checksum trailer."""
+        seed: Seed | None = None
+        try:
+            if self.keys is None:
+                principal = self.default_principal
+                region = region_from_authorization(_header(scope, b"authorization"), self.default_region)
+            else:
+                principal, region, seed = verify_s3(self._signed(scope, b""), self.keys, self.now())
+        except AuthError as error:
+            await self.s3.refuse(scope, send, error)
+            return
+        await self.s3.serve(scope, receive, send, principal, region, seed)
 
     def _metrics_bearer(self, scope: Scope) -> bool:
         """`Authorization: Bearer <WATCHKEEPER_METRICS_TOKEN>`, compared in constant time."""

@@ -304,11 +304,49 @@ def precheck(
     return _signature_of(request, keys, now, service)[1]
 
 
+S3_PAYLOAD_MARKERS = frozenset(
+    {UNSIGNED_PAYLOAD, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"}
+)
+
+
+@dataclass(frozen=True)
+class Seed:
+    """What an S3 body is checked against after the headers' signature held: the declared payload (a hex
+    digest or a marker) and, for signed chunks, what each chunk's signature chains from."""
+
+    payload: str
+    signing_key: bytes
+    timestamp: str  # X-Amz-Date
+    scope: str  # yyyymmdd/region/s3/aws4_request
+    signature: str  # the seed signature: the first chunk's "previous signature"
+
+
 def verify(
     request: SignedRequest, keys: Mapping[str, Principal], now: datetime, service: str | None = None
 ) -> tuple[Principal, str]:
     """The signer and the region of its credential scope, or AuthError. `service`, when given, is the
     signing name the credential scope must carry (AWS refuses a signature meant for another service)."""
+    principal, region, _ = _verify(request, keys, now, service, deferred=False)
+    return principal, region
+
+
+def verify_s3(request: SignedRequest, keys: Mapping[str, Principal], now: datetime) -> tuple[Principal, str, Seed]:
+    """S3: the signature covers the headers and the *declared* payload (`x-amz-content-sha256`), so it is
+    verified before any body byte is read; the body is then checked against the returned `Seed` as it streams
+    (s3api/payload.py), before anything it carries is kept."""
+    authorization = request.header("authorization")
+    declared = request.header("x-amz-content-sha256")
+    if authorization and declared is None:
+        raise AuthError("InvalidRequest", "Missing required header for this request: x-amz-content-sha256")
+    if declared is not None and not _HEX64.fullmatch(declared) and declared not in S3_PAYLOAD_MARKERS:
+        markers = ", ".join(sorted(S3_PAYLOAD_MARKERS))
+        raise AuthError("InvalidArgument", f"x-amz-content-sha256 must be a SHA-256 or one of {markers}")
+    return _verify(request, keys, now, "s3", deferred=True)
+
+
+def _verify(
+    request: SignedRequest, keys: Mapping[str, Principal], now: datetime, service: str | None, deferred: bool
+) -> tuple[Principal, str, Seed]:
     sig, principal, pairs, drop = _signature_of(request, keys, now, service)
     canonical_headers = []
     for name in sig.signed_headers:
@@ -322,7 +360,7 @@ def verify(
     elif declared is not None:
         payload = declared
         # A declared digest must be the body's digest; the markers defer the check (S3 streaming, unsigned).
-        if _HEX64.fullmatch(declared) and declared != request.payload_sha256:
+        if not deferred and _HEX64.fullmatch(declared) and declared != request.payload_sha256:
             raise AuthError(
                 "XAmzContentSHA256Mismatch",
                 "The provided 'x-amz-content-sha256' header does not match what was computed.",
@@ -347,4 +385,4 @@ def verify(
     expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, sig.signature):
         raise mismatch()
-    return principal, sig.region
+    return principal, sig.region, Seed(payload, key, sig.timestamp.strftime(_AMZ_DATE), scope, sig.signature)
