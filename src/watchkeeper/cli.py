@@ -9,7 +9,7 @@ import sys
 from watchkeeper.errors import AwsError
 
 # Each module exposes `register(subparsers)`, which adds its parser and sets `func`.
-COMMAND_MODULES = ("serve", "baseline", "analyze", "ground_truth", "run", "backfill", "report")
+COMMAND_MODULES = ("serve", "baseline", "analyze", "ground_truth", "run", "backfill", "report", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:
