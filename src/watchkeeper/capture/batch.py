@@ -45,8 +45,14 @@ class Manifest:
     hour: datetime | None
 
     def uris(self) -> list[str]:
-        prefix = self.prefix if self.prefix.endswith("/") else self.prefix + "/"
-        return [prefix + key.lstrip("/") for key in self.keys]
+        return manifest_uris(self.prefix, self.keys)
+
+
+def manifest_uris(prefix: str, keys: Sequence[str]) -> list[str]:
+    """The URIs a manifest names: keys relative to the prefix (as a folder); an empty key is the prefix itself,
+    as in AWS's manifest of a transform over one object, `[{"prefix": "s3://b/data/test.csv"}, ""]`."""
+    base = prefix if prefix.endswith("/") else prefix + "/"
+    return [base + key.lstrip("/") if key else prefix for key in keys]
 
 
 def parse_manifest(data: bytes) -> tuple[str, tuple[str, ...]] | None:

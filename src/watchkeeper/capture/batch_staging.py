@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable
 
-from watchkeeper.capture.batch import MAX_MANIFEST_BYTES, OBJECTS_FOLDER, parse_manifest
+from watchkeeper.capture.batch import MAX_MANIFEST_BYTES, OBJECTS_FOLDER, manifest_uris, parse_manifest
 from watchkeeper.capture.hours import hour_path
 from watchkeeper.storage.base import ObjectStore, StorageError, join_uri, parse_s3_uri
 
@@ -42,10 +42,8 @@ def manifest_objects(store: ObjectStore, destination: str, hours: Iterable[float
                     continue
                 if parsed is None:
                     continue
-                prefix, keys = parsed
-                base = prefix if prefix.endswith("/") else prefix + "/"
-                for key in keys:
-                    named[base + key.lstrip("/")] = None
+                for uri in manifest_uris(*parsed):
+                    named[uri] = None
     return list(named)
 
 
