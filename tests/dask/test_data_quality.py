@@ -1,0 +1,142 @@
+"""Data quality on a real 2-process LocalCluster against the single-process run, field by field: counts,
+completeness, type counts, min/max, exact sums, categorical buckets, bad rows and constraints identical; float
+sums of decimals and std_dev within rounding; KLL buckets within the sketch's rank error, checked against the
+exact ranks of the values written."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.dask.conftest import table, write_csv
+from watchkeeper.jobs.analyzers.data_quality import analyze, suggest_baseline
+from watchkeeper.jobs.analyzers.distributed import data_quality_compute
+from watchkeeper.jobs.executors.dask import DaskRunner
+
+CSV = {"csv": {"header": True}}
+PART_BYTES = 16 << 10  # small parts: the 12,000-row file is cut in ~30 ranges
+RANK_ERROR = 0.01  # of the values counted: several times KLL's bound for k = 2048 (docs/dask.md)
+EXACT = ("count", "eighths", "score", "sparse")  # integers and eighths: float sums exact in any order
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> tuple[Path, dict[str, np.ndarray]]:
+    folder = tmp_path_factory.mktemp("dq") / "data"
+    parts = [table(12_000, 1), table(2_000, 2), table(2_000, 3)]
+    for index, columns in enumerate(parts):
+        write_csv(folder / f"part-{index}.csv", columns, short_every=250)
+    whole = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    return folder, whole
+
+
+def _on_cluster(client) -> dict:
+    return {"compute": data_quality_compute(DaskRunner(client), part_bytes=PART_BYTES)}
+
+
+def _features(folder: Path) -> list[dict]:
+    return json.loads((folder / "statistics.json").read_text())["features"]
+
+
+@pytest.fixture(scope="module")
+def baselines(dataset, client, tmp_path_factory):
+    source, _ = dataset
+    out = tmp_path_factory.mktemp("baselines")
+    one = suggest_baseline(source, out / "one", CSV)
+    two = suggest_baseline(source, out / "two", CSV, **_on_cluster(client))
+    return out, one, two
+
+
+def test_the_baseline_on_the_cluster_is_the_single_process_one(baselines):
+    out, one, two = baselines
+    assert two.item_count == one.item_count == 16_000
+    assert two.bad_records == one.bad_records == {"row has an unexpected number of columns": 64}
+    assert two.message == one.message
+    assert (out / "two" / "constraints.json").read_text() == (out / "one" / "constraints.json").read_text()
+    for mine, theirs in zip(_features(out / "two"), _features(out / "one"), strict=True):
+        assert (mine["name"], mine["inferred_type"]) == (theirs["name"], theirs["inferred_type"])
+        if "string_statistics" in theirs:
+            assert mine["string_statistics"] == theirs["string_statistics"]
+            continue
+        got, want = mine["numerical_statistics"], theirs["numerical_statistics"]
+        assert got["common"] == want["common"]
+        assert (got["min"], got["max"]) == (want["min"], want["max"])
+        if mine["name"] in EXACT:
+            assert got["sum"] == want["sum"] and got["mean"] == want["mean"]
+        assert math.isclose(got["sum"], want["sum"], rel_tol=1e-12)
+        assert math.isclose(got["std_dev"], want["std_dev"], rel_tol=1e-12)
+        bounds = [(b["lower_bound"], b["upper_bound"]) for b in got["distribution"]["kll"]["buckets"]]
+        assert bounds == [(b["lower_bound"], b["upper_bound"]) for b in want["distribution"]["kll"]["buckets"]]
+
+
+def test_kll_buckets_stay_within_the_rank_error_of_the_exact_counts(baselines, dataset):
+    out, _, _ = baselines
+    _, whole = dataset
+    # the two columns every row keeps (short rows are cut after them)
+    exact = {"count": whole["count"].astype(float), "eighths": whole["eighths"].astype(float)}
+    for run in ("one", "two"):
+        features = {f["name"]: f for f in _features(out / run)}
+        for name, values in exact.items():
+            buckets = features[name]["numerical_statistics"]["distribution"]["kll"]["buckets"]
+            n = len(values)
+            assert sum(b["count"] for b in buckets) == n
+            low = buckets[0]["lower_bound"]
+            below = 0.0
+            for bucket in buckets[:-1]:
+                below += bucket["count"]
+                truth = np.count_nonzero(values < bucket["upper_bound"]) - np.count_nonzero(values < low)
+                assert abs(below - truth) <= RANK_ERROR * n, (run, name, bucket)
+
+
+def test_monitoring_decisions_are_the_single_process_ones(baselines, client, tmp_path):
+    out, _, _ = baselines
+    drifted = tmp_path / "drifted"
+    columns = table(9_000, 7, shift=3.0)
+    columns["count"][::50] = "many"  # a numeric column with words: a data-type violation
+    write_csv(drifted / "a.csv", columns, short_every=100)
+    write_csv(drifted / "b.csv", table(1_000, 8, shift=3.0))
+    baseline = {"baseline_statistics": out / "one" / "statistics.json",
+                "baseline_constraints": out / "one" / "constraints.json"}
+    one = analyze(drifted, tmp_path / "one", CSV, **baseline)
+    two = analyze(drifted, tmp_path / "two", CSV, **baseline, **_on_cluster(client))
+    assert one.status == two.status == "CompletedWithViolations"
+    assert two.message == one.message and two.bad_records == one.bad_records
+
+    def decisions(run: str) -> list[tuple[str, str]]:
+        violations = json.loads((tmp_path / run / "constraint_violations.json").read_text())["violations"]
+        return sorted((v["feature_name"], v["constraint_check_type"]) for v in violations)
+
+    assert decisions("two") == decisions("one")
+    assert ("count", "data_type_check") in decisions("one")
+
+
+def test_csv_without_header_takes_the_baseline_names_on_every_part(baselines, client, tmp_path):
+    out, _, _ = baselines
+    source = write_csv(tmp_path / "plain" / "a.csv", table(6_000, 11), header=False, short_every=300)
+    baseline = {"baseline_statistics": out / "one" / "statistics.json"}
+    fmt = {"csv": {"header": False}}
+    one = analyze(source.parent, tmp_path / "one", fmt, **baseline)
+    two = analyze(source.parent, tmp_path / "two", fmt, **baseline, **_on_cluster(client))
+    assert two.item_count == one.item_count == 6_000 and two.bad_records == one.bad_records
+    names = [f["name"] for f in _features(tmp_path / "two")]
+    assert names == [f["name"] for f in _features(tmp_path / "one")] == list(table(1, 0))
+    for mine, theirs in zip(_features(tmp_path / "two"), _features(tmp_path / "one"), strict=True):
+        for key in ("numerical_statistics", "string_statistics"):
+            if key in theirs:
+                assert mine[key]["common"] == theirs[key]["common"]
+
+
+def test_a_part_that_fails_fails_the_job_with_its_reason(client, tmp_path):
+    source = tmp_path / "empty"
+    source.mkdir()
+    (source / "a.csv").write_text("\n\n")
+    from watchkeeper.jobs.toolkit.summary import JobFailed
+
+    with pytest.raises(JobFailed) as single:
+        suggest_baseline(source, tmp_path / "one", CSV)
+    with pytest.raises(JobFailed) as distributed:
+        suggest_baseline(source, tmp_path / "two", CSV, **_on_cluster(client))
+    assert str(distributed.value) == str(single.value)

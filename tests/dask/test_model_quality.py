@@ -1,0 +1,66 @@
+"""Model quality on a real 2-process LocalCluster: every metric, the confusion matrix, the curves and every
+constraint decision equal the single-process run's; only the standard deviations come from other Bernoulli
+draws (each part samples its own rows) and are checked for being of the same size where they are continuous."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from watchkeeper.jobs.analyzers.distributed import model_quality_compute
+from watchkeeper.jobs.analyzers.model_quality import model_quality_job
+from watchkeeper.jobs.executors.dask import DaskRunner
+
+CSV = {"csv": {"header": True}}
+ATTRIBUTES = {"ground_truth_attribute": "label", "inference_attribute": "pred", "probability_attribute": "prob"}
+
+
+def write_predictions(path: Path, rows: int, seed: int, skill: float) -> None:
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, rows)
+    prob = np.clip(labels * skill + rng.random(rows) * (1 - skill), 0, 1)
+    lines = ["label,pred,prob"] + [f"{a},{int(p > 0.5)},{p:.4f}" for a, p in zip(labels, prob, strict=True)]
+    lines[7::97] = ["," + line.split(",", 1)[1] for line in lines[7::97]]  # some rows without a label
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _split_values(document: dict) -> tuple[dict, dict]:
+    metrics = document["binary_classification_metrics"]
+    values = {k: (v["value"] if isinstance(v, dict) and "value" in v else v) for k, v in metrics.items()}
+    deviations = {k: v["standard_deviation"] for k, v in metrics.items() if isinstance(v, dict) and "value" in v}
+    return values, deviations
+
+
+@pytest.mark.parametrize("positive", [None, "0"])
+def test_binary_metrics_and_decisions_are_the_single_process_ones(client, tmp_path, positive):
+    baseline_data, window = tmp_path / "baseline", tmp_path / "window"
+    write_predictions(baseline_data / "big.csv", 8_000, 1, 0.4)
+    write_predictions(baseline_data / "small.csv", 500, 2, 0.4)
+    write_predictions(window / "a.csv", 4_000, 3, 0.1)  # a worse model: violations
+    runs = {"one": {}, "two": {"compute": model_quality_compute(DaskRunner(client), part_bytes=8 << 10)}}
+    for run, extra in runs.items():
+        model_quality_job(baseline_data, tmp_path / run / "baseline", CSV, problem_type="BinaryClassification",
+                          positive_label=positive, **ATTRIBUTES, **extra)
+    constraints = tmp_path / "one" / "baseline" / "constraints.json"
+    assert (tmp_path / "two" / "baseline" / "constraints.json").read_text() == constraints.read_text()
+    summaries = {run: model_quality_job(window, tmp_path / run / "window", CSV, problem_type="BinaryClassification",
+                                        positive_label=positive, baseline_constraints=constraints, **ATTRIBUTES,
+                                        **extra) for run, extra in runs.items()}
+    assert summaries["two"].message == summaries["one"].message
+    assert summaries["two"].bad_records == summaries["one"].bad_records != {}
+    for folder in ("baseline", "window"):
+        one, two = (json.loads((tmp_path / run / folder / "statistics.json").read_text()) for run in runs)
+        assert two["dataset"] == one["dataset"]
+        (values_one, sd_one), (values_two, sd_two) = _split_values(one), _split_values(two)
+        assert values_two == values_one  # confusion matrix, every metric, the curves
+        assert sd_two.keys() == sd_one.keys()
+        for name in ("recall", "precision", "accuracy", "f1", "auc"):  # continuous in the sample (not majority)
+            assert 0 < sd_two[name] == pytest.approx(sd_one[name], abs=0.02), name
+    # the decisions; the descriptions quote the standard deviation too
+    decisions = [sorted((v["metric_name"], v["constraint_check_type"]) for v in json.loads(
+        (tmp_path / run / "window" / "constraint_violations.json").read_text())["violations"]) for run in runs]
+    assert decisions[0] and decisions[1] == decisions[0]
