@@ -15,7 +15,7 @@ distributed = pytest.importorskip("distributed", reason="the dask extra (make te
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[object]:
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as local:
+                                  host="127.0.0.1", dashboard_address="127.0.0.1:0") as local:
         yield local
 
 

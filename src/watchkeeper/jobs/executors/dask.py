@@ -145,7 +145,7 @@ class DaskExecutor:
                 self._client = Client(self.scheduler, set_as_default=False, timeout=30)
             elif self._client is None:
                 self._cluster = LocalCluster(n_workers=min(workers, self.max_workers), threads_per_worker=1,
-                                             processes=True, dashboard_address=None)
+                                             processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0")
                 self._client = Client(self._cluster, set_as_default=False)
             elif self._cluster is not None and min(workers, self.max_workers) > len(self._cluster.workers):
                 self._cluster.scale(min(workers, self.max_workers))
@@ -239,7 +239,8 @@ def cluster_client(address: str, workers: int | None = None) -> Iterator[Any]:
             yield client
         return
     with LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster, set_as_default=False) as client:
+                      host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster, \
+            Client(cluster, set_as_default=False) as client:
         yield client
 
 
