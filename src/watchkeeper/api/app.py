@@ -24,18 +24,16 @@ from watchkeeper.api.cloudwatch import CloudWatchApi
 from watchkeeper.api.edge import OPERATOR_KEY, PRINCIPAL_KEY, Edge, EdgeLimits, request_context
 from watchkeeper.api.logs import TARGET_PREFIX as LOGS_TARGET_PREFIX
 from watchkeeper.api.logs import LogsApi
-from watchkeeper.api.runtime import Runtime, ping
+from watchkeeper.api.roles import Background, background_app, parts_of
+from watchkeeper.api.runtime import Runtime
 from watchkeeper.api.sagemaker import OPERATIONS
 from watchkeeper.api.validation import validate_input
 from watchkeeper.auth.sigv4 import Principal
 from watchkeeper.capture.writer import CaptureWriter
 from watchkeeper.errors import AwsError, InternalFailure, SerializationError, UnknownOperation
-from watchkeeper.jobs.runner import JobRunner
-from watchkeeper.metrics.alarm_worker import AlarmWorker
 from watchkeeper.metrics.prometheus import CONTENT_TYPE, Histogram, render
 from watchkeeper.metrics.prometheus_collect import Collector
 from watchkeeper.s3api.wiring import build_s3
-from watchkeeper.scheduling.scheduler import Scheduler
 from watchkeeper.services.container import Services
 from watchkeeper.web.routes import build_dashboard
 
@@ -106,10 +104,17 @@ async def no_route(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    services: Services, run_scheduler: bool = True, keys: Mapping[str, Principal] | None = None
+    services: Services,
+    run_scheduler: bool = True,
+    keys: Mapping[str, Principal] | None = None,
+    role: str | None = None,
 ) -> ASGIApp:
     """The whole server as one ASGI app; with `keys`, every request but /healthz must carry a valid SigV4
-    signature by one of them (api/edge.py)."""
+    signature by one of them (api/edge.py). `role` (default: the settings') picks the loops the lifespan
+    starts; a role without the API serves /healthz alone (api/roles.py, docs/replicas.md)."""
+    role = role or services.settings.role
+    if not parts_of(role).http:
+        return background_app(services, role)
     model = botocore.session.get_session().get_service_model("sagemaker")
     default_principal = Principal("default", "", "", services.settings.account_id)
     control_plane = ControlPlane(services, model)
@@ -131,14 +136,11 @@ def create_app(
         latency.observe(api, time.perf_counter() - started)
         return response
 
-    scheduler = Scheduler(services, ping=ping)
+    background = Background(services, role, enabled=run_scheduler)
     capture = CaptureWriter(
         services.store,
         flush_interval=services.settings.capture_flush_seconds,
         max_endpoint_buffer_bytes=int(services.settings.capture_buffer_mb_per_endpoint * 1024 * 1024),
-    )
-    alarms = AlarmWorker(
-        services.alarms, services.metrics_store, services.notifier, services.settings.alarm_evaluation_seconds
     )
     runtime = Runtime(services, capture, services.settings.invocation_timeout_seconds)
     collector = Collector(services, capture, latency)
@@ -154,29 +156,15 @@ def create_app(
         account = None if request.scope.get(OPERATOR_KEY) else request.scope[PRINCIPAL_KEY].account
         text = render(await run_in_threadpool(collector.families, account))
         return PlainTextResponse(text, media_type=CONTENT_TYPE)
-    runner = JobRunner(
-        services.processing_jobs,
-        services.store,
-        services.settings.jobs_dir,
-        max_concurrent=services.settings.max_concurrent_jobs,
-        lease_seconds=services.settings.job_lease_seconds,
-        settings=services.settings,
-        resolve_model=services.model_server,
-    )
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await runtime.open()
-        if run_scheduler:
-            scheduler.start()
-            runner.start()
-            alarms.start()
+        background.start()  # the role's loops: scheduler, alarms, job runner (api/roles.py)
         try:
             yield
         finally:
-            scheduler.stop()
-            runner.stop()
-            alarms.stop()
+            background.stop()
             await runtime.close()
             try:
                 capture.close()  # every acknowledged capture record reaches storage on a clean shutdown

@@ -34,6 +34,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="listen on a non-loopback address without keys: anyone who reaches the port is trusted",
     )
+    parser.add_argument(
+        "--role",
+        choices=("all", "api", "scheduler", "worker"),
+        help="what this process runs (WATCHKEEPER_ROLE, default all): api = the HTTP APIs only; scheduler = "
+        "schedules, endpoints and alarms; worker = processing jobs. Roles without the API serve GET /healthz "
+        "alone. Run any number of each on one PostgreSQL (docs/replicas.md)",
+    )
     parser.add_argument("--log-level", default="info")
     parser.set_defaults(func=_run)
 
@@ -46,8 +53,14 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         "database_url": args.database_url,
         "auth_file": args.auth_file,
         "insecure": args.insecure,
+        "role": getattr(args, "role", None),
     }
     return dataclasses.replace(Settings(), **{k: v for k, v in overrides.items() if v is not None})
+
+
+def serves_api(role: str) -> bool:
+    """api/roles.py decides what each role runs; this light copy keeps the CLI's imports small."""
+    return role in ("all", "api")
 
 
 def _is_loopback(host: str) -> bool:
@@ -67,8 +80,9 @@ INSECURE_WARNING = (
 
 
 def check_exposure(settings: Settings) -> str | None:
-    """Why the server must not start as configured, or None. Keys are required off loopback."""
-    if settings.auth_file or _is_loopback(settings.host) or settings.insecure:
+    """Why the server must not start as configured, or None. Keys are required off loopback, except for the
+    roles without the API: they answer GET /healthz alone, which needs no key anyway."""
+    if settings.auth_file or _is_loopback(settings.host) or settings.insecure or not serves_api(settings.role):
         return None
     return (
         f"watchkeeper: refusing to serve on {settings.host} without authentication. Anyone who reaches the port "
@@ -83,6 +97,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from watchkeeper.api.app import create_app
     from watchkeeper.api.connections import bounded_protocol
+    from watchkeeper.api.roles import ROLES
     from watchkeeper.auth.keys import AuthFileError, load_keys
     from watchkeeper.services.container import Services
 
@@ -90,6 +105,9 @@ def _run(args: argparse.Namespace) -> int:
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = settings_from_args(args)
+    if settings.role not in ROLES:
+        print(f"watchkeeper: WATCHKEEPER_ROLE={settings.role!r} is not one of {', '.join(ROLES)}", file=sys.stderr)
+        return 2
     refusal = check_exposure(settings)
     if refusal:
         print(refusal, file=sys.stderr, flush=True)
@@ -101,16 +119,24 @@ def _run(args: argparse.Namespace) -> int:
         except AuthFileError as exc:
             print(f"watchkeeper: {exc}", file=sys.stderr, flush=True)
             return 2
-    elif not _is_loopback(settings.host):
+    elif not _is_loopback(settings.host) and serves_api(settings.role):
         warning = INSECURE_WARNING.format(host=settings.host)
         print(warning, file=sys.stderr, flush=True)
         log.warning(warning)
     app = create_app(Services.build(settings), keys=keys)
     auth = f"{len(keys)} key(s) from {settings.auth_file}" if keys else "no authentication"
-    print(
-        f"watchkeeper: serving on http://{settings.host}:{settings.port} (data in {settings.data_dir}; {auth})",
-        flush=True,
-    )
+    if serves_api(settings.role):
+        print(
+            f"watchkeeper: serving on http://{settings.host}:{settings.port} (role {settings.role}; data in "
+            f"{settings.data_dir}; {auth})",
+            flush=True,
+        )
+    else:
+        print(
+            f"watchkeeper: role {settings.role} (no API): health at http://{settings.host}:{settings.port}/healthz "
+            f"(data in {settings.data_dir})",
+            flush=True,
+        )
     uvicorn.run(
         app,
         host=settings.host,

@@ -121,6 +121,8 @@ class ProcessingJobService:
     def stop(self, ctx: RequestContext, name: str) -> None:
         with self.db.write() as conn:
             row = self._find(conn, ctx, name)
+            # Locked, then read again: a runner finishing the job at this moment is not overwritten (PostgreSQL).
+            row = conn.execute(select(processing_jobs).where(processing_jobs.c.id == row.id).with_for_update()).one()
             if row.status in TERMINAL:
                 raise ValidationError(f"The job {row.name} has already ended with status {row.status}")
             if row.status == STOPPING:
@@ -184,62 +186,56 @@ class ProcessingJobService:
             watcher(conn, row, status, {**values, **(watch or {})})
 
     def claim(self, owner: str, lease_seconds: float) -> Row[Any] | None:
-        """Take the oldest unclaimed job; at most one runner wins it."""
+        """Take the oldest unclaimed job; at most one runner wins it. On PostgreSQL the row is locked with
+        `FOR UPDATE SKIP LOCKED`, so replicas claiming at once each get a different job instead of queueing on
+        one; SQLite (no row locks; `BEGIN IMMEDIATE` serializes writers) relies on the conditional update."""
         with self.db.write() as conn:
             row = conn.execute(
                 select(processing_jobs)
                 .where(processing_jobs.c.status == IN_PROGRESS, processing_jobs.c.lease_owner.is_(None))
                 .order_by(processing_jobs.c.id)
                 .limit(1)
+                .with_for_update(skip_locked=True)
             ).first()
-            if row is None:
-                return None
-            claimed = conn.execute(
-                update(processing_jobs)
-                .where(processing_jobs.c.id == row.id, processing_jobs.c.lease_owner.is_(None))
-                .values(
-                    lease_owner=owner,
-                    lease_expires=self.clock.now() + lease_seconds,
-                    processing_start_time=millis(self.clock.now()),
-                )
-            ).rowcount
-            if not claimed:
-                return None
-            self._set(conn, row, IN_PROGRESS)
-            return conn.execute(select(processing_jobs).where(processing_jobs.c.id == row.id)).first()
+            return None if row is None else self._take(conn, row, owner, lease_seconds)
 
     def claim_named(self, ctx: RequestContext, name: str, owner: str, lease_seconds: float) -> Row[Any] | None:
         """Take one particular job (the CLI runs the execution it just created); None if a runner has it."""
         with self.db.write() as conn:
             row = self._find(conn, ctx, name)
-            claimed = conn.execute(
-                update(processing_jobs)
-                .where(
-                    processing_jobs.c.id == row.id,
-                    processing_jobs.c.status == IN_PROGRESS,
-                    processing_jobs.c.lease_owner.is_(None),
-                )
-                .values(
-                    lease_owner=owner,
-                    lease_expires=self.clock.now() + lease_seconds,
-                    processing_start_time=millis(self.clock.now()),
-                )
-            ).rowcount
-            if not claimed:
-                return None
-            self._set(conn, row, IN_PROGRESS)
-            return conn.execute(select(processing_jobs).where(processing_jobs.c.id == row.id)).first()
+            row = conn.execute(select(processing_jobs).where(processing_jobs.c.id == row.id).with_for_update()).one()
+            return self._take(conn, row, owner, lease_seconds)
+
+    def _take(self, conn: Connection, row: Row[Any], owner: str, lease_seconds: float) -> Row[Any] | None:
+        claimed = conn.execute(
+            update(processing_jobs)
+            .where(
+                processing_jobs.c.id == row.id,
+                processing_jobs.c.status == IN_PROGRESS,
+                processing_jobs.c.lease_owner.is_(None),
+            )
+            .values(
+                lease_owner=owner,
+                lease_expires=self.clock.now() + lease_seconds,
+                processing_start_time=millis(self.clock.now()),
+            )
+        ).rowcount
+        if not claimed:
+            return None
+        self._set(conn, row, IN_PROGRESS)
+        return conn.execute(select(processing_jobs).where(processing_jobs.c.id == row.id)).first()
 
     def heartbeat(self, job_id: int, owner: str, lease_seconds: float) -> bool:
-        """Renew the lease; returns whether a stop was requested."""
+        """Renew the lease; returns whether the job must stop: a stop was requested, or the lease is no longer
+        this runner's (it expired and another process failed the job), so nothing keeps running unowned."""
         with self.db.write() as conn:
-            conn.execute(
+            renewed = conn.execute(
                 update(processing_jobs)
                 .where(processing_jobs.c.id == job_id, processing_jobs.c.lease_owner == owner)
                 .values(lease_expires=self.clock.now() + lease_seconds)
-            )
+            ).rowcount
             stop = conn.execute(select(processing_jobs.c.stop_requested).where(processing_jobs.c.id == job_id)).scalar()
-        return bool(stop)
+        return bool(stop) or not renewed
 
     def finish(
         self,
@@ -254,7 +250,9 @@ class ProcessingJobService:
     ) -> None:
         with self.db.write() as conn:
             row = conn.execute(
-                select(processing_jobs).where(processing_jobs.c.id == job_id, processing_jobs.c.lease_owner == owner)
+                select(processing_jobs)
+                .where(processing_jobs.c.id == job_id, processing_jobs.c.lease_owner == owner)
+                .with_for_update()  # against a concurrent fail_orphans of another process (PostgreSQL)
             ).first()
             if row is None or row.status in TERMINAL:
                 return  # the lease was lost (another process failed the job); its verdict stands
@@ -281,6 +279,8 @@ class ProcessingJobService:
                     processing_jobs.c.lease_owner.is_not(None),
                     processing_jobs.c.lease_expires < now,
                 )
+                # Replicas sweep at once: each orphan is failed (and its watchers told) by exactly one of them.
+                .with_for_update(skip_locked=True)
             ).all()
             for row in rows:
                 stopped = row.status == STOPPING
@@ -307,6 +307,7 @@ class ProcessingJobService:
                 select(processing_jobs).where(
                     processing_jobs.c.status == STOPPING, processing_jobs.c.lease_owner.is_(None)
                 )
+                .with_for_update(skip_locked=True)
             ).all()
             for row in rows:
                 self._set(conn, row, STOPPED, processing_end_time=millis(self.clock.now()))
