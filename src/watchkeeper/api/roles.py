@@ -32,6 +32,7 @@ from watchkeeper.jobs.runner import JobRunner
 from watchkeeper.metrics.alarm_worker import AlarmWorker
 from watchkeeper.scheduling.scheduler import Scheduler
 from watchkeeper.services.container import Services
+from watchkeeper.transform.runner import TransformRunner
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +83,26 @@ class Background:
             if enabled and parts.runner
             else None
         )
+        # Batch transform jobs (transform/runner.py): worker loops too, with the same lease rules.
+        self.transforms = (
+            TransformRunner(
+                services.transform_jobs,
+                services.store,
+                max_concurrent=settings.max_concurrent_jobs,
+                lease_seconds=settings.job_lease_seconds,
+                upstream_allow=settings.upstream_allow,
+            )
+            if enabled and parts.runner
+            else None
+        )
 
     def _loops(self) -> Iterable[Any]:
-        return (loop for loop in (self.scheduler, self.runner, self.alarms) if loop is not None)
+        loops = (self.scheduler, self.runner, self.transforms, self.alarms)
+        return (loop for loop in loops if loop is not None)
 
     def describe(self) -> str:
-        names = {Scheduler: "scheduler", JobRunner: "job runner", AlarmWorker: "alarm evaluation and delivery"}
+        names = {Scheduler: "scheduler", JobRunner: "job runner", TransformRunner: "transform runner",
+                 AlarmWorker: "alarm evaluation and delivery"}
         running = [names[type(loop)] for loop in self._loops()]
         if self.runner is not None:
             running[running.index("job runner")] += f" (lease owner {self.runner.owner})"
