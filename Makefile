@@ -5,6 +5,9 @@ STAMP := $(VENV)/.installed
 # The SageMaker SDK 2.x for tests/sdk lives apart: its pins clash with ours.
 SDK_VENV := .venv-sdk
 SDK_STAMP := $(SDK_VENV)/.installed
+# The SDK 3.x for tests/sdk3, apart again: it pins what 2.x pins differently.
+SDK3_VENV := .venv-sdk3
+SDK3_STAMP := $(SDK3_VENV)/.installed
 
 .PHONY: run test lint bench clean sdk
 
@@ -21,12 +24,18 @@ $(SDK_STAMP): tests/sdk/requirements.txt
 	$(SDK_VENV)/bin/pip install --quiet -r tests/sdk/requirements.txt
 	touch $(SDK_STAMP)
 
-sdk: $(SDK_STAMP)
+$(SDK3_STAMP): tests/sdk3/requirements.txt
+	test -d $(SDK3_VENV) || $(PYTHON) -m venv $(SDK3_VENV)
+	$(SDK3_VENV)/bin/pip install --quiet --upgrade pip
+	$(SDK3_VENV)/bin/pip install --quiet -r tests/sdk3/requirements.txt
+	touch $(SDK3_STAMP)
+
+sdk: $(SDK_STAMP) $(SDK3_STAMP)
 
 run: $(STAMP)
 	$(BIN)/watchkeeper serve
 
-test: $(STAMP) $(SDK_STAMP)
+test: $(STAMP) $(SDK_STAMP) $(SDK3_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -q
 
@@ -37,4 +46,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/api.py
 
 clean:
-	rm -rf $(VENV) $(SDK_VENV)
+	rm -rf $(VENV) $(SDK_VENV) $(SDK3_VENV)
