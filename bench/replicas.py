@@ -1,0 +1,154 @@
+"""A fleet on one PostgreSQL: N NOW schedules created through the API replicas, fired by the scheduler replicas,
+run by the worker replicas; optionally one process of each role killed (-9) on the way. Prints how long each
+phase took, how the work split between replicas, and checks that every execution ran exactly once (the jobs
+report to a witness over TCP, as in tests/replicas/).
+
+    .venv/bin/python bench/replicas.py --schedules 200 --kill          # the issue's test, at full size
+    .venv/bin/python bench/replicas.py --schedules 10000 --workers 0   # the schedulers alone, 10,000 schedules
+
+Needs Debian's postgresql (or WATCHKEEPER_TEST_POSTGRES_URL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.postgres_server import PostgresCluster
+from tests.replicas.fleet import (
+    Fleet,
+    Witness,
+    capture_endpoint,
+    create_schedules,
+    env_for,
+    fresh_database,
+    kill,
+    schedule_config,
+    wait_until,
+)
+
+STARTED = re.compile(r"monitoring execution started: schedule=(\S+)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--schedules", type=int, default=200)
+    parser.add_argument("--apis", type=int, default=2)
+    parser.add_argument("--schedulers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrent-jobs", type=int, default=4, help="WATCHKEEPER_MAX_CONCURRENT_JOBS per worker")
+    parser.add_argument("--work-seconds", type=float, default=0.2, help="what each job sleeps")
+    parser.add_argument("--kill", action="store_true", help="kill -9 one process of each role on the way")
+    parser.add_argument("--timeout", type=float, default=3600)
+    args = parser.parse_args()
+
+    cluster = None
+    server_url = os.environ.get("WATCHKEEPER_TEST_POSTGRES_URL")
+    if not server_url:
+        cluster = PostgresCluster()
+        server_url = cluster.start()
+    witness = Witness()
+    with tempfile.TemporaryDirectory() as root:
+        counts = {"api": args.apis, "scheduler": args.schedulers, "worker": args.workers}
+        env = env_for(args.schedules, concurrent_jobs=args.concurrent_jobs)
+        fleet = Fleet(Path(root) / "data", fresh_database(server_url), counts, env)
+        try:
+            began = time.perf_counter()
+            fleet.start()
+            print(f"fleet {counts} up in {time.perf_counter() - began:.1f} s", flush=True)
+            run(fleet, witness, args)
+        finally:
+            fleet.stop()
+            witness.close()
+            if cluster is not None:
+                cluster.stop()
+
+
+def run(fleet: Fleet, witness: Witness, args: argparse.Namespace) -> None:
+    n = args.schedules
+    clients = fleet.clients()
+    capture_endpoint(clients[0], "churn")
+    names = [f"fleet-{i:05d}" for i in range(n)]
+
+    def config(name: str) -> dict[str, object]:
+        return schedule_config(name, "churn", witness.port, args.work_seconds)
+
+    # One client thread per API replica, each starting with its own replica (failing over to the others).
+    shares = [names[i :: len(clients)] for i in range(len(clients))]
+    order = [clients[i:] + clients[:i] for i in range(len(clients))]
+    began = time.perf_counter()
+    threads = [
+        threading.Thread(target=create_schedules, args=(order[i], shares[i], config, set()))
+        for i in range(len(clients))
+    ]
+    for thread in threads:
+        thread.start()
+    held: list[str] = []
+    if args.kill:
+        time.sleep(1.0)
+        kill(fleet.of("api")[0])
+        kill(fleet.of("scheduler")[0])
+        if fleet.of("worker"):
+            wait_until(lambda: bool(fleet.jobs_leased_by(fleet.of("worker")[0])), timeout=60, interval=0.05)
+            held = fleet.jobs_leased_by(fleet.of("worker")[0])
+            kill(fleet.of("worker")[0])
+    for thread in threads:
+        thread.join()
+    created = time.perf_counter()
+    print(f"{n} schedules created in {created - began:.1f} s ({n / (created - began):.0f}/s)", flush=True)
+
+    def started() -> bool:
+        return len(fleet.executions()) >= n
+
+    wait_until(started, timeout=args.timeout, interval=0.5)
+    all_started = time.perf_counter()
+    print(f"all {n} executions started {all_started - created:.1f} s after the last create", flush=True)
+    if args.workers:
+
+        def settled() -> bool:
+            return all(r.status in ("Completed", "Failed") for r in fleet.executions())
+
+        wait_until(settled, timeout=args.timeout, interval=0.5)
+        ended = time.perf_counter()
+        print(
+            f"all ended {ended - created:.1f} s after the last create "
+            f"({n / (ended - began):.1f} executions/s from the first create)",
+            flush=True,
+        )
+    report(fleet, witness, names, held, args)
+
+
+def report(fleet: Fleet, witness: Witness, names: list[str], held: list[str], args: argparse.Namespace) -> None:
+    rows = fleet.executions()
+    per_schedule = Counter(r.schedule_name for r in rows)
+    statuses = Counter(r.status for r in rows)
+    duplicates = sum(1 for count in per_schedule.values() if count > 1)
+    missing = len(set(names) - set(per_schedule))
+    print(f"executions: {len(rows)} for {len(per_schedule)} schedules; duplicates {duplicates}; missing {missing}")
+    print(f"statuses: {dict(statuses)}")
+    for member in fleet.of("scheduler"):
+        fired = len(STARTED.findall(member.process.log_path.read_text(errors="replace")))
+        print(f"  scheduler pid {member.pid}: started {fired} executions")
+    if args.workers:
+        starts, ends = witness.count("start"), witness.count("end")
+        twice = [name for name, count in starts.items() if count > 1]
+        completed = {r.schedule_name for r in rows if r.status == "Completed"}
+        unwitnessed = [name for name in completed if (starts[name], ends[name]) != (1, 1)]
+        print(
+            f"witness: {sum(starts.values())} starts, {sum(ends.values())} ends; started twice {len(twice)}; "
+            f"completed without exactly one start and end {len(unwitnessed)}; jobs held by the killed worker "
+            f"{len(held)}, failed {statuses.get('Failed', 0)}"
+        )
+
+
+if __name__ == "__main__":
+    main()
