@@ -140,3 +140,39 @@ def test_a_part_that_fails_fails_the_job_with_its_reason(client, tmp_path):
     with pytest.raises(JobFailed) as distributed:
         suggest_baseline(source, tmp_path / "two", CSV, **_on_cluster(client))
     assert str(distributed.value) == str(single.value)
+
+
+def _json_lines(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows) + "not json\n")
+
+
+def test_json_lines_ranges_are_kept_only_when_they_infer_the_file_s_columns(client, tmp_path):
+    import io
+
+    from watchkeeper.jobs.toolkit.job_log import JobLog
+
+    rng = np.random.default_rng(5)
+    steady = [{"a": int(rng.integers(0, 100)), "b": float(rng.integers(0, 80)) / 4, "k": str(rng.choice(["x", "y"]))}
+              for _ in range(6_000)]
+    # the second half has a float where the first had integers, and a key the first half never has
+    shifting = [{"v": i if i < 3_000 else i + 0.5, **({"late": "z"} if i >= 3_000 else {})} for i in range(6_000)]
+    for name, rows in (("steady", steady), ("shifting", shifting)):
+        _json_lines(tmp_path / name / "a.jsonl", rows)
+        fmt = {"json": {"lines": True}}
+        one = suggest_baseline(tmp_path / name, tmp_path / f"{name}-one", fmt)
+        log = io.StringIO()
+        two = suggest_baseline(tmp_path / name, tmp_path / f"{name}-two", fmt, log=JobLog(log), **_on_cluster(client))
+        assert "in 1 parts" not in log.getvalue()  # the file was cut
+        assert two.item_count == one.item_count == 6_000
+        assert two.bad_records == one.bad_records == {"line is not a JSON object": 1}
+        assert (tmp_path / f"{name}-two" / "constraints.json").read_text() == \
+            (tmp_path / f"{name}-one" / "constraints.json").read_text()
+        for mine, theirs in zip(_features(tmp_path / f"{name}-two"), _features(tmp_path / f"{name}-one"),
+                                strict=True):
+            assert (mine["name"], mine["inferred_type"]) == (theirs["name"], theirs["inferred_type"])
+            key = "numerical_statistics" if "numerical_statistics" in theirs else "string_statistics"
+            assert mine[key]["common"] == theirs[key]["common"]
+            if key == "numerical_statistics":
+                assert (mine[key]["sum"], mine[key]["min"], mine[key]["max"]) == \
+                    (theirs[key]["sum"], theirs[key]["min"], theirs[key]["max"])

@@ -29,7 +29,7 @@ from watchkeeper.jobs.toolkit.formats import DatasetFormat
 from watchkeeper.jobs.toolkit.inputs import ProgressFn, list_files
 from watchkeeper.jobs.toolkit.job_log import JobLog
 from watchkeeper.jobs.toolkit.labelled import Attributes, Reading
-from watchkeeper.jobs.toolkit.partitions import PART_BYTES, Part, plan
+from watchkeeper.jobs.toolkit.partitions import PART_BYTES, Part, Segment, plan
 from watchkeeper.jobs.toolkit.summary import NO_DATA_REASON, JobFailed, reason_counts
 
 
@@ -61,6 +61,27 @@ def _merged(results: Sequence[Folded]) -> Folded:
     return total
 
 
+def _json_ranges_agree(runner: PartRunner, parts: Sequence[Part], results: list[Folded], args: tuple[Any, ...],
+                       progress: ProgressFn | None) -> list[Folded]:
+    """A JSON Lines file cut in ranges is kept so only when every range inferred the same columns and types
+    (then the ranges' frames are the whole file's, row for row); any other file is read again whole, by one
+    task, as one process reads it."""
+    by_file: dict[str, list[int]] = {}
+    for index, part in enumerate(parts):
+        if results[index].schema is not None:
+            by_file.setdefault(part.segments[0].path, []).append(index)
+    redo = [indexes for indexes in by_file.values() if len({results[i].schema for i in indexes}) > 1]
+    if not redo:
+        return results
+    wholes = runner.map(data_quality_part, [Part((Segment(parts[ix[0]].segments[0].path, 0,
+                                                          parts[ix[-1]].segments[0].end),)) for ix in redo],
+                        [args] * len(redo), progress)
+    dropped = {index for indexes in redo for index in indexes[1:]}
+    for indexes, whole in zip(redo, wholes, strict=True):
+        results[indexes[0]] = whole
+    return [result for index, result in enumerate(results) if index not in dropped]
+
+
 def data_quality_compute(runner: PartRunner, part_bytes: int = PART_BYTES) -> data_quality.Compute:
     """data_quality.py's `_compute`, over parts."""
 
@@ -84,7 +105,8 @@ def data_quality_compute(runner: PartRunner, part_bytes: int = PART_BYTES) -> da
                 skipped["batch-capture manifests outside the analysis window"] = selection.outside_window
             if not files and notes:
                 raise JobFailed(" ".join(notes))
-        parts = plan(files, split=fmt.kind == "csv", part_bytes=part_bytes)
+        json_lines = fmt.kind == "json" and fmt.lines
+        parts = plan(files, split=fmt.kind == "csv" or json_lines, part_bytes=part_bytes)
         log.info(f"Analysing {len(files)} files in {len(parts)} parts on a cluster")
 
         def args(layout: Any) -> tuple[Any, ...]:
@@ -93,6 +115,8 @@ def data_quality_compute(runner: PartRunner, part_bytes: int = PART_BYTES) -> da
         results = runner.map(data_quality_part, parts[:1], [args(None)], progress) if parts else []
         layout = results[0].layout if results else None  # a CSV's header names and width, from its first chunk
         results += runner.map(data_quality_part, parts[1:], [args(layout)] * (len(parts) - 1), progress)
+        if json_lines:
+            results = _json_ranges_agree(runner, parts, results, args(None), progress)
         total = _merged(results)
         state = total.state if total.state is not None else DatasetState()
         bad = dict(total.bad)

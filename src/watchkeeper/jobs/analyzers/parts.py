@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from watchkeeper.analysis import model_quality_metrics as mqm
+from watchkeeper.analysis.columns import flatten_nested, read_ndjson, spark_json_columns
 from watchkeeper.analysis.statistics import DatasetState
 from watchkeeper.jobs.analyzers.model_quality import _Folder
 from watchkeeper.jobs.toolkit.formats import DatasetFormat
@@ -27,8 +28,8 @@ from watchkeeper.jobs.toolkit.labelled import (
     merge_batches,
     table_batches,
 )
-from watchkeeper.jobs.toolkit.partitions import CsvLayout, Part, csv_frames
-from watchkeeper.jobs.toolkit.summary import JobFailed
+from watchkeeper.jobs.toolkit.partitions import CsvLayout, Part, Segment, csv_frames
+from watchkeeper.jobs.toolkit.summary import BAD_JSON, JobFailed
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Folded:
     skipped: Counter = field(default_factory=Counter)
     lines: int = 0  # capture lines read (the "none parseable" message counts them)
     layout: CsvLayout | None = None
+    schema: str | None = None  # a JSON Lines range's inferred columns and types (checked against the file's)
 
     def absorb(self, other: Folded) -> None:
         """Fold a later part in (states merged in part order)."""
@@ -72,9 +74,25 @@ def data_quality_part(part: Part, fmt: DatasetFormat, names: Sequence[str] | Non
         layout = dataclasses.replace(layout or CsvLayout(fmt.header, list(names) if names and not fmt.header
                                                          else None))
         _update(state, csv_frames(part, layout, inputs))
+    elif fmt.kind == "json" and fmt.lines and len(part.segments) == 1 and not part.segments[0].whole:
+        frame = _json_lines_range(part.segments[0], inputs)
+        _update(state, [frame] if frame.height else [])
+        return Folded(state, inputs.files, Counter(inputs.bad), schema=str(frame.schema))
     else:
         _update(state, dataset_batches(part.files, fmt, inputs, None, names))
     return Folded(state, inputs.files, Counter(inputs.bad), layout=layout)
+
+
+def _json_lines_range(segment: Segment, stats: InputStats) -> pl.DataFrame:
+    """A range of a JSON Lines file as inputs.py `dataset_batches` reads a whole one. Its types are inferred
+    from the range alone: the driver keeps it only when every range of the file infers the same columns."""
+    if segment.start == 0:
+        stats.files += 1
+    data = segment.read()
+    batch = read_ndjson(data)
+    stats.count(BAD_JSON, batch.bad_rows)
+    stats.bytes += len(data)
+    return spark_json_columns(flatten_nested(batch.frame))
 
 
 def _update(state: DatasetState, frames: Iterable[pl.DataFrame]) -> None:
