@@ -30,6 +30,12 @@ class Tabular(NamedTuple):
     bad_rows: int = 0
 
 
+def _blank(data: bytes) -> bool:
+    """Whether the data is empty or only whitespace; stops at the first other byte (`strip()` would copy
+    the whole chunk)."""
+    return not data or data.isspace()
+
+
 def default_name(index: int) -> str:
     """Spark's name for an unnamed column."""
     return f"_c{index}"
@@ -93,7 +99,7 @@ def read_csv(
     data = bytes(data)
     if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark is not part of the first name
         data = data[3:]
-    if not data.strip():
+    if _blank(data):
         return Tabular(pl.DataFrame(), 0), list(names or ())
     buffer = np.frombuffer(data, dtype=np.uint8)
     offsets = line_offsets(data)
@@ -160,7 +166,7 @@ def read_lines(lines: pl.Series, names: Sequence[str] | None = None) -> Tabular:
 def read_ndjson(data: bytes, schema: dict | None = None) -> Tabular:
     """JSON Lines into a frame (with `schema`, or inferred over every line). Blank lines are skipped; a
     line that is not a JSON object is counted as bad and left out."""
-    if not data.strip():
+    if _blank(data):
         return Tabular(pl.DataFrame(schema=schema), 0)
     try:
         return Tabular(_ndjson(data, schema), 0)

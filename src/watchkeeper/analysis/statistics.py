@@ -89,9 +89,12 @@ def _type_counts(frame: pl.DataFrame) -> list[T.TypeCounts]:
     for name, dtype in frame.schema.items():
         if dtype == pl.String:
             col = pl.col(name)
+            # One pass of the union of the two patterns, then a scan for '.', 'e', 'E' (present in every
+            # Fractional match, in no Integral one): a third less work than the two patterns.
+            numeric = col.str.contains(T.NUMERIC_PATTERN)
             exprs += [
-                col.str.contains(T.FRACTIONAL_PATTERN).sum().alias(f"{len(layout)}f"),
-                col.str.contains(T.INTEGRAL_PATTERN).sum().alias(f"{len(layout)}i"),
+                (numeric & col.str.contains(T.FRACTION_MARK)).sum().alias(f"{len(layout)}f"),
+                numeric.sum().alias(f"{len(layout)}n"),
                 col.is_in(["true", "false"]).sum().alias(f"{len(layout)}b"),  # BOOLEAN_PATTERN
             ]
             layout.append(True)
@@ -101,7 +104,8 @@ def _type_counts(frame: pl.DataFrame) -> list[T.TypeCounts]:
     out, position = [], 0
     for name, is_string in zip(frame.columns, layout, strict=True):
         if is_string:
-            fractional, integral, boolean = (int(x or 0) for x in row[position:position + 3])
+            fractional, numeric, boolean = (int(x or 0) for x in row[position:position + 3])
+            integral = numeric - fractional
             position += 3
             non_null = frame.height - frame.get_column(name).null_count()
             string = non_null - fractional - integral - boolean

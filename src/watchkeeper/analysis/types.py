@@ -31,6 +31,10 @@ NUMERIC_TYPES = frozenset({INTEGRAL, FRACTIONAL})
 FRACTIONAL_PATTERN = r"^(-|\+)? ?[0-9]+((\.[0-9]+)|((?:\.[0-9]+)?[Ee][-+]?[0-9]+))$"
 INTEGRAL_PATTERN = r"^(-|\+)? ?[0-9]+$"
 BOOLEAN_PATTERN = r"^(true|false)$"
+# Fractional or Integral in one pattern (the two are disjoint); a match is Fractional exactly when it holds
+# one of FRACTION_MARK's characters, which the Integral pattern never matches.
+NUMERIC_PATTERN = r"^(-|\+)? ?[0-9]+((\.[0-9]+)|((?:\.[0-9]+)?[Ee][-+]?[0-9]+))?$"
+FRACTION_MARK = r"[.eE]"
 
 
 @dataclass(slots=True)

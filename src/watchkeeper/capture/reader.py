@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -71,9 +72,17 @@ class CaptureStats:
             self.bad[reason] += n
 
 
+class FilePart(bytes):
+    """A later part of the file whose bytes came before it (cut at a line end), not another file: large
+    files are read in parts so that memory does not grow with the file."""
+
+
 def parse_envelopes(data: bytes, stats: CaptureStats, schema: dict = CAPTURE_SCHEMA) -> pl.DataFrame:
     """The capture lines of one file as a frame with `schema`; unparseable lines are counted."""
-    batch = read_ndjson(data, schema)
+    return _counted(read_ndjson(data, schema), stats)
+
+
+def _counted(batch: Tabular, stats: CaptureStats) -> pl.DataFrame:
     stats.lines += batch.frame.height + batch.bad_rows
     stats.count(UNPARSEABLE, batch.bad_rows)
     return batch.frame
@@ -144,11 +153,20 @@ class CaptureReader:
         self.stats = CaptureStats()
 
     def records(self, contents: Iterable[bytes], schema: dict = CAPTURE_SCHEMA) -> Iterator[pl.DataFrame]:
-        """Envelopes of the records in the window, file by file (whole records, for preprocessors)."""
-        for data in contents:
-            self.stats.files += 1
-            frame = parse_envelopes(data, self.stats, schema)
-            yield select_window(frame, self.start, self.end, self.stats)
+        """Envelopes of the records in the window, file by file (whole records, for preprocessors).
+
+        The next file's envelopes are parsed on a thread while the caller works on the current one: polars
+        parses without the GIL, so the parse overlaps the caller's single-threaded numpy and Python work."""
+        with ThreadPoolExecutor(1, thread_name_prefix="capture-parse") as pool:
+            pending: Future | None = None
+            for data in contents:
+                self.stats.files += not isinstance(data, FilePart)
+                parsing = pool.submit(read_ndjson, data, schema)
+                if pending is not None:
+                    yield select_window(_counted(pending.result(), self.stats), self.start, self.end, self.stats)
+                pending = parsing
+            if pending is not None:
+                yield select_window(_counted(pending.result(), self.stats), self.start, self.end, self.stats)
 
     def batches(self, contents: Iterable[bytes]) -> Iterator[Tabular]:
         pending: list[pl.Series] = []

@@ -14,11 +14,12 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from watchkeeper.analysis.columns import Tabular, flatten_nested, read_csv, read_ndjson, spark_json_columns
-from watchkeeper.capture.reader import CaptureReader
+from watchkeeper.capture.reader import CaptureReader, FilePart
 from watchkeeper.jobs.toolkit.formats import DatasetFormat
 from watchkeeper.jobs.toolkit.summary import BAD_JSON, NO_DATA_REASON, WRONG_WIDTH, JobFailed
 
 CSV_CHUNK_BYTES = 32 << 20  # CSV files are read in chunks of about this size, cut at line ends
+CAPTURE_PART_BYTES = 64 << 20  # capture files are parsed in parts of about this size, cut at line ends
 BATCH_ROWS = 200_000  # rows per state update when reading JSON, Parquet and preprocessor output
 
 ProgressFn = Callable[[int], None]  # called with the number of input bytes just processed
@@ -151,12 +152,18 @@ def capture_batches(files: Sequence[Path], reader: CaptureReader,
     return (batch.frame for batch in reader.batches(file_contents(files, progress)))
 
 
-def file_contents(files: Sequence[Path], progress: ProgressFn | None) -> Iterator[bytes]:
+def file_contents(files: Sequence[Path], progress: ProgressFn | None,
+                  part_bytes: int = CAPTURE_PART_BYTES) -> Iterator[bytes]:
+    """The bytes of each file; a file larger than `part_bytes` in parts cut at line ends, every part after
+    the first marked as a `FilePart` (the same file)."""
     for path in files:
-        data = path.read_bytes()
-        if progress:
-            progress(len(data))
-        yield data
+        first = True
+        parts = [path.read_bytes()] if path.stat().st_size <= part_bytes else _read_chunks(path, part_bytes)
+        for data in parts:
+            if progress:
+                progress(len(data))
+            yield data if first else FilePart(data)
+            first = False
 
 
 def input_size(source: str | os.PathLike[str]) -> int:

@@ -1,0 +1,31 @@
+"""The batch type counts (one pass of the union pattern, then '.'/'e'/'E') equal Deequ's two patterns
+applied one by one, checked with Python's own regex engine on awkward values."""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from watchkeeper.analysis import types as T
+from watchkeeper.analysis.statistics import _type_counts
+
+VALUES = ["1", "-1", "+1", "- 1", " 1", "1 ", "01", "1.5", "-1.5", "+ 1.5", ".5", "5.", "1e5", "1E-5", "1.5e+3",
+          "1.e5", "e5", "1e", "inf", "NaN", "-", "", " ", "true", "false", "True", "1,5", "1.5.2", "1_000",
+          "99999999999999999999999", "١٢", "1\n", "abc", "5e5e5", "0.0", "-0", "+.5", "1.5E7", None]
+
+
+def _full(pattern: str, value: str) -> bool:
+    return re.fullmatch(pattern.removeprefix("^").removesuffix("$"), value, flags=re.ASCII) is not None
+
+
+def test_counts_equal_the_two_patterns_value_by_value():
+    frame = pl.DataFrame({"v": VALUES * 3, "w": list(reversed(VALUES)) * 3}, schema={"v": pl.String, "w": pl.String})
+    for name, counts in zip(frame.columns, _type_counts(frame), strict=True):
+        values = [v for v in frame.get_column(name).to_list() if v is not None]
+        fractional = sum(_full(T.FRACTIONAL_PATTERN, v) for v in values)
+        integral = sum(_full(T.INTEGRAL_PATTERN, v) for v in values)
+        boolean = sum(v in ("true", "false") for v in values)
+        assert (counts.fractional, counts.integral, counts.boolean) == (fractional, integral, boolean)
+        assert counts.string == len(values) - fractional - integral - boolean
+        assert fractional == 3 * 8 and integral == 3 * 8  # the test values do hold both kinds
