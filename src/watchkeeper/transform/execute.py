@@ -18,10 +18,13 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import polars as pl
+
 from watchkeeper.capture.batch import MAX_MANIFEST_BYTES, parse_manifest
 from watchkeeper.storage.base import ObjectStore, StorageError, join_uri, parse_s3_uri
-from watchkeeper.transform import payloads
+from watchkeeper.transform import columnar, payloads
 from watchkeeper.transform.client import ModelCallFailed, ModelClient
+from watchkeeper.transform.columnar import ColumnarCsv
 from watchkeeper.transform.plan import TransformPlan
 from watchkeeper.transform.records import Processing, RecordError, format_of
 
@@ -141,6 +144,19 @@ class TransformRun:
             else:
                 yield from payloads.batches(records, limit, bool(plan.multi_record))
 
+    def _requests(self, data: bytes, processing: Processing | None
+                  ) -> Iterator[tuple[payloads.Batch, pl.DataFrame | None, bytes]]:
+        """(batch, its records as columns or None, the payload to send) for each request of an object."""
+        plan = self.plan
+        if (processing is not None and plan.split_lines and plan.multi_record and columnar.applies(processing)):
+            work = ColumnarCsv(processing)
+            for batch in payloads.slices(data, plan.max_payload_bytes):
+                frame = columnar.read(batch.payload)
+                yield batch, frame, work.model_input(frame)
+            return
+        for batch in self._batches(data, processing):
+            yield batch, None, batch.payload
+
     def _transform(self, item: InputObject, pool: ThreadPoolExecutor, concurrency: int) -> bytes:
         data = self._read(item)
         plan = self.plan
@@ -151,12 +167,12 @@ class TransformRun:
                                     format_of(plan.accept) if plan.accept else in_fmt,
                                     self.inference_time if plan.generate_inference_id else None)
         parts: list[bytes] = []
-        pending: list[tuple[payloads.Batch, Future[bytes]]] = []
+        pending: list[tuple[payloads.Batch, pl.DataFrame | None, Future[bytes]]] = []
         try:
-            for batch in self._batches(data, processing):
+            for batch, frame, payload in self._requests(data, processing):
                 if self.stop.is_set():
                     raise TransformStopped()
-                pending.append((batch, pool.submit(self.client.invoke, batch.payload)))
+                pending.append((batch, frame, pool.submit(self.client.invoke, payload)))
                 if len(pending) >= 2 * concurrency:
                     parts.append(self._answer(item, *pending.pop(0), processing))
             while pending:
@@ -164,17 +180,19 @@ class TransformRun:
         except (payloads.PayloadError, RecordError) as exc:
             raise TransformFailed(f"ClientError: {item.uri}: {exc}") from None
         finally:
-            for _, future in pending:
+            for _, _, future in pending:
                 future.cancel()
         return b"".join(parts)
 
-    def _answer(self, item: InputObject, batch: payloads.Batch, future: Future[bytes],
+    def _answer(self, item: InputObject, batch: payloads.Batch, frame: pl.DataFrame | None, future: Future[bytes],
                 processing: Processing | None) -> bytes:
         try:
             answer = future.result()
         except ModelCallFailed as exc:
             raise TransformFailed(f"ClientError: {item.uri} (from record {batch.first + 1}): {exc}") from None
-        if processing is not None:
+        if frame is not None and processing is not None:
+            answer = ColumnarCsv(processing).outputs(frame, answer)
+        elif processing is not None:
             answer = b"\n".join(processing.outputs(batch.records or [batch.payload], answer))
         if self.plan.assemble_lines:
             return answer.rstrip(b"\r\n") + b"\n"
