@@ -5,6 +5,8 @@ from the model server's weights, independently of the transform code."""
 from __future__ import annotations
 
 import gzip
+import uuid
+from datetime import UTC
 from typing import Any
 
 import botocore.exceptions
@@ -97,6 +99,21 @@ def test_join_source_on_json_records(server: ServerProcess, sm: Any, rows: np.nd
     assert [o["id"] for o in out] == [0, 1, 2, 3]
     got = [o["SageMakerOutput"]["predictions"][0] for o in out]
     assert got == pytest.approx([float(p) for p in expected(rows[:4])], abs=1e-6)
+
+
+def test_generate_inference_id_appends_an_id_and_the_start_time(server: ServerProcess, sm: Any,
+                                                                 rows: np.ndarray) -> None:
+    put(server, "s3://data/ids/in.csv", csv_text(rows[:6]))
+    sm.create_transform_job(**request(
+        "ids", "scorer", "s3://data/ids/in.csv", "s3://data/ids/out", SplitType="Line", AssembleWith="Line",
+        BatchStrategy="MultiRecord", DataCaptureConfig={"DestinationS3Uri": "s3://data/ids/capture",
+                                                        "GenerateInferenceId": True}))
+    done = wait_for(sm, "ids")
+    assert done["TransformJobStatus"] == "Completed", done.get("FailureReason")
+    lines = [line.split(",") for line in get(server, "s3://data/ids/out/in.csv.out").decode().splitlines()]
+    assert [line[0] for line in lines] == expected(rows[:6])
+    assert len({uuid.UUID(line[1]).version for line in lines}) == 1 and len({line[1] for line in lines}) == 6
+    assert {line[2] for line in lines} == {done["TransformStartTime"].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def test_gzip_and_manifest_inputs(server: ServerProcess, sm: Any, rows: np.ndarray) -> None:
