@@ -1,8 +1,10 @@
-"""The SageMaker Python SDK 2.x flow, run as users run it, against a real Watchkeeper on moto's S3 server.
+"""The SageMaker Python SDK 2.x flow, run as users run it, against a real Watchkeeper and nothing else.
 
 The SDK lives in `.venv-sdk` (its pins clash with ours; `make test` builds it), so this test starts the
-servers and runs tests/sdk/sdk_flow.py there in a subprocess, then checks what the SDK got back and what
-landed in S3. Expected numbers come from AWS's own churn baseline in `tests/fixtures/aws/`.
+server and runs tests/sdk/sdk_flow.py there in a subprocess, then checks what the SDK got back and what
+landed in S3. `AWS_ENDPOINT_URL` points every client the SDK makes at Watchkeeper: its S3 API over the
+embedded store (docs/s3.md) serves the SDK's uploads and reads. Expected numbers come from AWS's own churn
+baseline in `tests/fixtures/aws/`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import pytest
 
 from tests.aws_fixtures import aws_fixture
 from tests.endpoint_helpers import FAST_ENV
-from tests.s3_server import ACCESS_KEY, REGION, SECRET_KEY
 from tests.server_process import ServerProcess
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,6 +30,8 @@ DRIVER = Path(__file__).resolve().parent / "sdk_flow.py"
 ARTIFACTS = aws_fixture("churn-data-quality")
 TRAINING = ARTIFACTS / "training-dataset-with-header.csv"
 ROWS_SENT = 40
+REGION = "us-east-1"
+ACCESS_KEY, SECRET_KEY = "AKIASDKFLOW00000001", "sdk-flow-secret-0123456789"
 
 pytestmark = [
     pytest.mark.skipif(not SDK_PYTHON.exists(), reason=f"{SDK_PYTHON} is missing: run `make test`, which builds it"),
@@ -36,10 +39,10 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def s3(s3_endpoint: str) -> Any:
+def s3(server: ServerProcess) -> Any:
     return boto3.client(
         "s3",
-        endpoint_url=s3_endpoint,
+        endpoint_url=server.url,
         region_name=REGION,
         aws_access_key_id=ACCESS_KEY,
         aws_secret_access_key=SECRET_KEY,
@@ -47,22 +50,16 @@ def s3(s3_endpoint: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> Iterator[ServerProcess]:
-    env = {
-        **FAST_ENV,
-        "WATCHKEEPER_S3_ENDPOINT_URL": s3_endpoint,
-        "WATCHKEEPER_S3_REGION": REGION,
-        "WATCHKEEPER_S3_ACCESS_KEY_ID": ACCESS_KEY,
-        "WATCHKEEPER_S3_SECRET_ACCESS_KEY": SECRET_KEY,
-    }
-    # The SDK signs with the same keys it uses for S3; the server checks them (auth on, as a team runs it).
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    # The embedded store: the SDK's S3 calls and the analyzer meet in the same files.
+    # The SDK signs every call, S3 included, with these keys; the server checks them (auth on, as a team runs it).
     keys = {"sdk": (ACCESS_KEY, SECRET_KEY, "123456789012")}
-    process = ServerProcess(tmp_path_factory.mktemp("sdk"), env=env, keys=keys).start()
+    process = ServerProcess(tmp_path_factory.mktemp("sdk"), env=dict(FAST_ENV), keys=keys).start()
     yield process
     process.stop()
 
 
-def sdk_env(tmp: Path, server: ServerProcess, s3_endpoint: str) -> dict[str, str]:
+def sdk_env(tmp: Path, server: ServerProcess) -> dict[str, str]:
     """The environment a user sets for the SDK (docs/sdk.md), isolated from this machine's AWS config."""
     config = tmp / "sagemaker-config.yaml"
     config.write_text("SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n      TelemetryOptOut: true\n")
@@ -74,9 +71,7 @@ def sdk_env(tmp: Path, server: ServerProcess, s3_endpoint: str) -> dict[str, str
         "AWS_DEFAULT_REGION": REGION,
         "AWS_CONFIG_FILE": str(tmp / "no-aws-config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp / "no-aws-credentials"),
-        "AWS_ENDPOINT_URL_S3": s3_endpoint,
-        "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": server.url,  # job logs for logs=True (botocore names it by service id)
-        # Any other service the SDK might reach for lands on loopback, never on AWS.
+        # Every client the SDK makes (S3, CloudWatch Logs for logs=True, anything else) reaches Watchkeeper.
         "AWS_ENDPOINT_URL": server.url,
         "SAGEMAKER_USER_CONFIG_OVERRIDE": str(config),
         "SAGEMAKER_ADMIN_CONFIG_OVERRIDE": str(config),
@@ -85,9 +80,7 @@ def sdk_env(tmp: Path, server: ServerProcess, s3_endpoint: str) -> dict[str, str
 
 
 @pytest.fixture(scope="module")
-def flow(
-    tmp_path_factory: pytest.TempPathFactory, server: ServerProcess, s3_endpoint: str, model_url: str
-) -> dict[str, Any]:
+def flow(tmp_path_factory: pytest.TempPathFactory, server: ServerProcess, model_url: str) -> dict[str, Any]:
     """Run the SDK driver once; every test below reads its report."""
     tmp = tmp_path_factory.mktemp("sdk-client")
     bucket = f"sdk-{uuid.uuid4().hex[:12]}"  # the SDK creates it, as it does for a default bucket
@@ -106,7 +99,7 @@ def flow(
         str(ROWS_SENT),
     ]
     done = subprocess.run(
-        command, env=sdk_env(tmp, server, s3_endpoint), capture_output=True, text=True, timeout=240, check=False
+        command, env=sdk_env(tmp, server), capture_output=True, text=True, timeout=240, check=False
     )
     (tmp / "sdk-flow.log").write_text(done.stderr)  # the SDK's own log, kept for a failed run's post-mortem
     assert done.returncode == 0, (
