@@ -8,6 +8,7 @@ output, and the execution's statistics against numpy over the 334 transformed ro
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ import pytest
 
 from tests.endpoint_helpers import FAST_ENV
 from tests.notebook_models.serving import start_model_server
-from tests.sdk.test_sdk_flow import SDK_PYTHON, sdk_env
+from tests.sdk.test_sdk_flow import SDK_PYTHON
 from tests.server_process import ServerProcess
 
 HERE = Path(__file__).resolve().parent
@@ -31,6 +32,18 @@ REFERENCE = NOTEBOOKS / "xgboost-reference-predictions" / "test-dataset-input-co
 pytestmark = pytest.mark.skipif(not SDK_PYTHON.exists(), reason=f"{SDK_PYTHON} is missing: run `make test`")
 
 
+def notebook_env(tmp: Path, url: str) -> dict[str, str]:
+    """What a user sets for the notebook (docs/sdk.md): every AWS client at Watchkeeper, the SDK's config
+    file with telemetry off, nothing of this machine's AWS configuration."""
+    config = tmp / "sagemaker-config.yaml"
+    config.write_text("SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n      TelemetryOptOut: true\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAGEMAKER_"))}
+    return {**env, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_CONFIG_FILE": str(tmp / "no-aws-config"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp / "no-aws-creds"),
+            "AWS_ENDPOINT_URL": url, "SAGEMAKER_USER_CONFIG_OVERRIDE": str(config),
+            "SAGEMAKER_ADMIN_CONFIG_OVERRIDE": str(config), "SAGEMAKER_SUPPRESS_V2_WARNING": "1"}
+
+
 @pytest.fixture(scope="module")
 def notebook(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("batch-notebook")
@@ -40,7 +53,7 @@ def notebook(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
             command = [str(SDK_PYTHON), str(HERE / "notebook_batch_data_quality.py"), "--sagemaker-url", server.url,
                        "--bucket", f"nb-{uuid.uuid4().hex[:12]}", "--model-url", model_url, "--data", str(DATA),
                        "--models", str(MODELS)]
-            done = subprocess.run(command, env=sdk_env(tmp, server, server.url), capture_output=True, text=True,
+            done = subprocess.run(command, env=notebook_env(tmp, server.url), capture_output=True, text=True,
                                   timeout=280, check=False)
         assert done.returncode == 0, (f"notebook failed:\n{done.stderr[-6000:]}\n--- server log ---\n"
                                       f"{server.log_path.read_text()[-4000:]}")
