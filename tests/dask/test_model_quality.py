@@ -64,3 +64,16 @@ def test_binary_metrics_and_decisions_are_the_single_process_ones(client, tmp_pa
     decisions = [sorted((v["metric_name"], v["constraint_check_type"]) for v in json.loads(
         (tmp_path / run / "window" / "constraint_violations.json").read_text())["violations"]) for run in runs]
     assert decisions[0] and decisions[1] == decisions[0]
+
+
+def test_a_task_s_failure_is_the_job_s_failure_with_the_same_reason(client, tmp_path):
+    from watchkeeper.jobs.toolkit.summary import JobFailed
+
+    write_predictions(tmp_path / "data" / "a.csv", 2_000, 4, 0.3)
+    reasons = []
+    for extra in ({}, {"compute": model_quality_compute(DaskRunner(client), part_bytes=8 << 10)}):
+        with pytest.raises(JobFailed) as failed:  # raised inside a task on a worker for the cluster run
+            model_quality_job(tmp_path / "data", tmp_path / "out", CSV, problem_type="BinaryClassification",
+                              **{**ATTRIBUTES, "ground_truth_attribute": "truth"}, **extra)
+        reasons.append(str(failed.value))
+    assert "'truth' is not a column" in reasons[0] and reasons[1] == reasons[0]
