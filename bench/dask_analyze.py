@@ -92,6 +92,8 @@ def main() -> None:
     args = parser.parse_args()
     from distributed import Client, LocalCluster
 
+    from watchkeeper.jobs.executors.dask import LOCAL_CLUSTER
+
     with tempfile.TemporaryDirectory(prefix="wk-dask-bench-") as tmp:
         root = Path(tmp)
         (root / "csv").mkdir()
@@ -100,8 +102,7 @@ def main() -> None:
         write_capture(root / "capture", args.capture_records, args.files)
         print(json.dumps({"inputs_written_s": round(time.perf_counter() - started, 1)}), flush=True)
         started = time.perf_counter()
-        with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                          dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as client:
+        with LocalCluster(n_workers=args.workers, **LOCAL_CLUSTER) as cluster, Client(cluster) as client:
             client.run(lambda: __import__("watchkeeper.jobs.analyzers.parts"))  # imports paid before timing
             print(json.dumps({"cluster_start_s": round(time.perf_counter() - started, 1),
                               "workers": args.workers, "cores": os.cpu_count()}), flush=True)

@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 
 # The analyzers and dask are imported when a job runs here: the server's start-up pays for neither.
 WORKER_MODULE = "watchkeeper.jobs.worker"
+# A LocalCluster: worker processes of one thread, each with one polars thread (processes x threads = cores,
+# as Dask already does for OpenMP/MKL), on loopback, its HTTP port any free one.
+LOCAL_CLUSTER: dict[str, Any] = {"threads_per_worker": 1, "processes": True, "host": "127.0.0.1",
+                                 "dashboard_address": "127.0.0.1:0", "env": {"POLARS_MAX_THREADS": "1"}}
 _SCRIPTS = ("record_preprocessor_script", "post_analytics_processor_script")
 
 
@@ -144,8 +148,7 @@ class DaskExecutor:
             if self._client is None and self.scheduler:
                 self._client = Client(self.scheduler, set_as_default=False, timeout=30)
             elif self._client is None:
-                self._cluster = LocalCluster(n_workers=min(workers, self.max_workers), threads_per_worker=1,
-                                             processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0")
+                self._cluster = LocalCluster(n_workers=min(workers, self.max_workers), **LOCAL_CLUSTER)
                 self._client = Client(self._cluster, set_as_default=False)
             elif self._cluster is not None and min(workers, self.max_workers) > len(self._cluster.workers):
                 self._cluster.scale(min(workers, self.max_workers))
@@ -238,8 +241,7 @@ def cluster_client(address: str, workers: int | None = None) -> Iterator[Any]:
         with Client(address, set_as_default=False, timeout=30) as client:
             yield client
         return
-    with LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                      host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster, \
+    with LocalCluster(n_workers=workers or os.cpu_count() or 1, **LOCAL_CLUSTER) as cluster, \
             Client(cluster, set_as_default=False) as client:
         yield client
 
