@@ -1,9 +1,19 @@
-"""Analyzer throughput: `suggest_baseline` on a generated 1M-row CSV and `analyze` on 1M capture records.
+"""Analyzer throughput on several shapes of capture data (issue 13), with polars' raw parse and optional peers.
 
-    .venv/bin/python bench/analyze.py [--rows 1000000] [--features 20] [--files 60]
+    .venv/bin/python bench/analyze.py [--rows 1000000] [--shapes 0,1,...] [--repeat 3]
+        [--peers] [--peer-python /path/to/python] [--train-rows 100000]
 
-Prints rows/s, MB/s and peak RSS for each job, with the raw polars parse time of the same input beside it
-(the floor: reading without analysing). Each job runs in its own process so peak RSS is its own.
+For each shape of `bench/analyze_shapes.py` (20 and 200 features; 2, 5 and 6 decimals; 8 files, one file and
+200 files; 2 % non-numeric values in an integer column; CSV and JSON payloads) it writes `--rows` capture
+records and a training CSV, makes the baseline (`suggest_baseline`, timed once) and runs `analyze` against
+it `--repeat` times, each in its own process (peak RSS is the process's own), each followed by polars' raw
+parse of the same files (`pl.read_ndjson` with the full capture schema, in its own process): the ratio is
+of the same run. Prints, per shape: records/s (median and range), CPU seconds, peak RSS and the ratio.
+
+With `--peers`, whylogs and Evidently (`bench/analyze_peers.py`) run on the issue's shape's files in the
+same run, beside Watchkeeper's baseline + analysis; a peer that is not installed is skipped and named.
+`--peer-python` runs them with another interpreter (a virtual environment holding them), so they need not
+be installed in the project's.
 """
 
 from __future__ import annotations
@@ -13,50 +23,17 @@ import io
 import json
 import multiprocessing
 import resource
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
-
-def make_csv(path: Path, rows: int, features: int, seed: int = 1) -> None:
-    rng = np.random.default_rng(seed)
-    columns = {"label": rng.integers(0, 2, rows).astype(str)}
-    for i in range(features - 1):
-        if i % 2:
-            columns[f"f{i}"] = np.round(rng.normal(100, 15, rows), 2).astype(str)
-        else:
-            columns[f"f{i}"] = rng.integers(0, 1000, rows).astype(str)
-    pl.DataFrame(columns).write_csv(path)
-
-
-def make_capture(folder: Path, rows: int, features: int, files: int, seed: int = 2) -> None:
-    """`rows` capture records spread over `files` hourly-layout files: CSV input, CSV output."""
-    rng = np.random.default_rng(seed)
-    per_file = -(-rows // files)
-    written = 0
-    for index in range(files):
-        n = min(per_file, rows - written)
-        if n <= 0:
-            break
-        inputs = [np.round(rng.normal(100, 15, n), 2).astype(str) if i % 2 else rng.integers(0, 1000, n).astype(str)
-                  for i in range(features - 1)]
-        frame = pl.DataFrame({f"f{i}": col for i, col in enumerate(inputs)})
-        data = frame.select(pl.concat_str(pl.all(), separator=",").alias("d")).to_series()
-        output = pl.Series(np.round(rng.random(n), 4).astype(str))
-        minute = index % 60
-        lines = pl.DataFrame({"i": data, "o": output}).select(
-            pl.format('{{"captureData":{{"endpointInput":{{"observedContentType":"text/csv","mode":"INPUT",'
-                      '"data":"{}","encoding":"CSV"}},"endpointOutput":{{"observedContentType":"text/csv",'
-                      '"mode":"OUTPUT","data":"{}","encoding":"CSV"}}}},"eventMetadata":{{"eventId":"x",'
-                      f'"inferenceTime":"2022-03-24T00:{minute:02d}:00Z"}}}},"eventVersion":"0"}}}}',
-                      pl.col("i"), pl.col("o"))).to_series()
-        hour = folder / "ep" / "AllTraffic" / "2022" / "03" / "24" / "00"
-        hour.mkdir(parents=True, exist_ok=True)
-        (hour / f"{minute:02d}-00-000-{index:04d}.jsonl").write_text("\n".join(lines.to_list()) + "\n")
-        written += n
+sys.path.insert(0, str(Path(__file__).parent))
+from analyze_shapes import SHAPES, Shape, make_capture, make_training_csv
 
 
 def _peak_rss_mb() -> float:
@@ -67,29 +44,31 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _job(kind: str, source: str, out: str, baseline: str | None, queue) -> None:
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _job(kind: str, source: str, out: str, baseline: str, queue) -> None:
     from watchkeeper.jobs.analyzers.data_quality import analyze, suggest_baseline
     from watchkeeper.jobs.toolkit.job_log import JobLog
 
     log = JobLog(io.StringIO())
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu()
     if kind == "baseline":
         summary = suggest_baseline(source, out, {"csv": {"header": True}}, log=log)
     else:
         summary = analyze(source, out, baseline_statistics=f"{baseline}/statistics.json",
                           baseline_constraints=f"{baseline}/constraints.json", log=log)
-    queue.put((time.perf_counter() - start, summary.item_count, _peak_rss_mb()))
+    queue.put((time.perf_counter() - start, _cpu() - cpu, summary.item_count, _peak_rss_mb()))
 
 
-def _parse(kind: str, source: str, queue) -> None:
+def _parse(source: str, queue) -> None:
+    from watchkeeper.capture.reader import CAPTURE_SCHEMA
+
     start = time.perf_counter()
-    if kind == "baseline":
-        pl.read_csv(source, infer_schema=False)
-    else:
-        from watchkeeper.capture.reader import CAPTURE_SCHEMA
-
-        for path in sorted(Path(source).rglob("*.jsonl")):
-            pl.read_ndjson(path, schema=CAPTURE_SCHEMA)
+    for path in sorted(Path(source).rglob("*.jsonl")):
+        pl.read_ndjson(path, schema=CAPTURE_SCHEMA)
     queue.put(time.perf_counter() - start)
 
 
@@ -108,29 +87,81 @@ def _size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in files) / 1e6
 
 
+def _load() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def run_shape(root: Path, shape: Shape, rows: int, train_rows: int, repeat: int) -> dict:
+    rows = shape.rows or rows
+    capture, training, baseline = root / "capture", root / "train.csv", root / "baseline"
+    make_capture(capture, shape, rows)
+    make_training_csv(training, shape, train_rows)
+    base_s, _, _, _ = _in_process(_job, "baseline", str(training), str(baseline), str(baseline))
+    runs = []
+    for index in range(repeat):
+        load = _load()
+        seconds, cpu, items, rss = _in_process(_job, "analyze", str(capture), str(root / f"out{index}"),
+                                               str(baseline))
+        parse = _in_process(_parse, str(capture))
+        runs.append({"seconds": seconds, "cpu_s": cpu, "items": items, "peak_rss_mb": rss, "parse_s": parse,
+                     "ratio": seconds / parse, "load": load})
+    rates = [r["items"] / r["seconds"] for r in runs]
+    result = {
+        "shape": shape.name, "rows": rows, "input_mb": round(_size_mb(capture)), "baseline_s": round(base_s, 2),
+        "records_per_s": round(statistics.median(rates)), "records_per_s_range": [round(min(rates)), round(max(rates))],
+        "cpu_s": [round(r["cpu_s"], 2) for r in runs], "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs)),
+        "ratio_to_parse": [round(r["ratio"], 2) for r in runs], "parse_s": [round(r["parse_s"], 2) for r in runs],
+        "load": [r["load"] for r in runs],
+    }
+    print(f"{shape.name:44s} {rows:>9,} rec  {result['records_per_s']:>9,} rec/s "
+          f"({result['records_per_s_range'][0]:,}-{result['records_per_s_range'][1]:,})  "
+          f"cpu {min(result['cpu_s']):.1f}-{max(result['cpu_s']):.1f} s  peak RSS {result['peak_rss_mb']:>5} MB  "
+          f"÷ parse {min(result['ratio_to_parse']):.2f}-{max(result['ratio_to_parse']):.2f}  "
+          f"(load {min(result['load']):.1f}-{max(result['load']):.1f})", flush=True)
+    return result
+
+
+def run_peers(root: Path, python: str) -> list[dict]:
+    """Watchkeeper's baseline + analysis, then each peer, on the files of the last shape run (in `root`)."""
+    out = []
+    start = time.perf_counter()
+    _in_process(_job, "baseline", str(root / "train.csv"), str(root / "peer-baseline"), "")
+    _in_process(_job, "analyze", str(root / "capture"), str(root / "peer-out"), str(root / "peer-baseline"))
+    mine = time.perf_counter() - start
+    out.append({"peer": "watchkeeper (baseline + analyze)", "seconds": mine})
+    print(f"  watchkeeper baseline + analyze  {mine:7.2f} s", flush=True)
+    for peer in ("whylogs", "evidently"):
+        done = subprocess.run([python, str(Path(__file__).parent / "analyze_peers.py"), peer, str(root / "capture"),
+                               str(root / "train.csv")], capture_output=True, text=True)
+        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+        result = json.loads(lines[-1]) if lines else {"peer": peer, "skipped": f"failed: {done.stderr[-300:]}"}
+        out.append(result)
+        if "skipped" in result:
+            print(f"  {peer:31s} skipped: {result['skipped']}", flush=True)
+        else:
+            print(f"  {peer:31s} {result['seconds']:7.2f} s  ({result['seconds'] / mine:.1f}x Watchkeeper)  "
+                  f"peak RSS {result['peak_rss_mb']:.0f} MB", flush=True)
+    return out
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--features", type=int, default=20)
-    parser.add_argument("--files", type=int, default=60)
+    parser.add_argument("--train-rows", type=int, default=100_000)
+    parser.add_argument("--shapes", help="comma-separated indices of the shapes to run (default all)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--peers", action="store_true", help="whylogs and Evidently on the issue's shape")
+    parser.add_argument("--peer-python", default=sys.executable, help="interpreter that has the peers")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        make_csv(root / "train.csv", args.rows, args.features)
-        make_capture(root / "capture", args.rows, args.features, args.files)
-        results = {}
-        for kind, source in (("baseline", root / "train.csv"), ("analyze", root / "capture")):
-            seconds, rows, rss = _in_process(_job, kind, str(source), str(root / f"out-{kind}"),
-                                             str(root / "out-baseline"))
-            parse = _in_process(_parse, kind, str(source))
-            size = _size_mb(source)
-            results[kind] = {"rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds),
-                             "mb_per_s": round(size / seconds, 1), "input_mb": round(size, 1),
-                             "peak_rss_mb": round(rss), "polars_parse_s": round(parse, 2)}
-            print(f"{kind:8s} {rows:>9,} rows  {seconds:6.2f} s  {rows / seconds:>10,.0f} rows/s  "
-                  f"{size / seconds:6.1f} MB/s  peak RSS {rss:6.0f} MB  (polars parse alone {parse:.2f} s, "
-                  f"{size:.0f} MB)")
-        print(json.dumps(results))
+    shapes = list(SHAPES.values())
+    chosen = [shapes[int(i)] for i in args.shapes.split(",")] if args.shapes else shapes
+    results = []
+    for shape in chosen:
+        with tempfile.TemporaryDirectory() as tmp:
+            results.append(run_shape(Path(tmp), shape, args.rows, args.train_rows, args.repeat))
+            if args.peers and shape is shapes[0]:
+                results[-1]["peers"] = run_peers(Path(tmp), args.peer_python)
+    print(json.dumps(results))
 
 
 if __name__ == "__main__":
