@@ -90,4 +90,13 @@ def test_monitoring_execution_analyses_the_transformed_rows(notebook: dict[str, 
     assert stats["dataset"]["item_count"] == len(rows) == 334
     means = [f["numerical_statistics"]["mean"] for f in stats["features"]]
     assert np.allclose(means, rows.mean(axis=0), rtol=1e-12)
-    assert isinstance(notebook["violations"], list)
+    # The file's first row is pandas' mangled header (`0.1`, `0.2`, ...): every column integral in the baseline
+    # data and not in these 334 rows breaks its data type check (1 of 334 rows), and nothing else is reported.
+    training = DATA / "training-inputs-with-header.csv"
+    names = training.read_text().splitlines()[0].split(",")
+    baseline = np.loadtxt(training, delimiter=",", skiprows=1)
+    integral = (baseline == np.round(baseline)).all(axis=0) & ~(rows == np.round(rows)).all(axis=0)
+    expected = {name for name, flag in zip(names, integral, strict=True) if flag}
+    assert len(expected) == 59
+    assert {v["feature_name"] for v in notebook["violations"]} == expected
+    assert {v["constraint_check_type"] for v in notebook["violations"]} == {"data_type_check"}
