@@ -49,7 +49,9 @@ class Buckets:
             raise access_denied() from None
 
     def create(self, ctx: RequestContext, bucket: str) -> None:
-        if not NEW_BUCKET.fullmatch(bucket) or ".." in bucket or IP_ADDRESS.fullmatch(bucket):
+        if not NEW_BUCKET.fullmatch(bucket) or IP_ADDRESS.fullmatch(bucket) or any(
+            pair in bucket for pair in ("..", ".-", "-.")
+        ):
             raise S3Error("InvalidBucketName", "The specified bucket is not valid.", BucketName=bucket)
         with self.db.read() as conn:
             owner = owner_of(conn, bucket)

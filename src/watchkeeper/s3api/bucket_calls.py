@@ -122,7 +122,7 @@ async def list_objects(deps: Deps, req: S3Request) -> S3Response:
         if truncated:
             head.append(("NextMarker", enc(last)))
     head.append(("MaxKeys", max_keys))
-    if "delimiter" in req.query:
+    if req.query.get("delimiter"):
         head.append(("Delimiter", enc(req.query["delimiter"])))
     if url:
         head.append(("EncodingType", "url"))

@@ -23,6 +23,33 @@ def _crc32c_table() -> list[int]:
 _CRC32C = _crc32c_table()
 
 
+def _crc64_table() -> list[int]:
+    table = []
+    for n in range(256):
+        c = n
+        for _ in range(8):
+            c = (c >> 1) ^ 0x9A6C9329AC4BC9B5 if c & 1 else c >> 1  # CRC-64/NVME, reflected
+        table.append(c)
+    return table
+
+
+_CRC64 = _crc64_table()
+
+
+class _Crc64:
+    def __init__(self) -> None:
+        self.value = 0
+
+    def update(self, data: bytes) -> None:
+        crc, table = self.value ^ 0xFFFFFFFFFFFFFFFF, _CRC64  # pure Python: only when a client asks for it
+        for byte in data:
+            crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+        self.value = crc ^ 0xFFFFFFFFFFFFFFFF
+
+    def digest(self) -> bytes:
+        return self.value.to_bytes(8, "big")
+
+
 class _Crc:
     def __init__(self, castagnoli: bool) -> None:
         self.castagnoli, self.value = castagnoli, 0
@@ -46,12 +73,14 @@ class Checksum:
     def __init__(self, algorithm: str) -> None:
         self.algorithm = algorithm
         if algorithm in ("crc32", "crc32c"):
-            self._h: _Crc | hashlib._Hash = _Crc(algorithm == "crc32c")
+            self._h: _Crc | _Crc64 | hashlib._Hash = _Crc(algorithm == "crc32c")
+        elif algorithm == "crc64nvme":
+            self._h = _Crc64()
         elif algorithm in ("sha1", "sha256"):
             self._h = hashlib.new(algorithm)
         else:
             raise S3Error("InvalidRequest", f"Checksum algorithm {algorithm.upper()} is not supported here; "
-                          "use CRC32, CRC32C, SHA1 or SHA256.")
+                          "use CRC32, CRC32C, CRC64NVME, SHA1 or SHA256.")
 
     def update(self, data: bytes) -> None:
         self._h.update(data)

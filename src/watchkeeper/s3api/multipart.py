@@ -79,6 +79,7 @@ async def create(deps: Deps, req: S3Request) -> S3Response:
         raise S3Error("TooManyUploads", f"A bucket holds at most {MAX_UPLOADS_PER_BUCKET} uploads in progress "
                       "here; complete or abort some.", 503)
     content_type, stored = metadata_of(req.headers)
+    await run_in_threadpool(_sweep, deps)
     upload_id = secrets.token_hex(24)
     folder = _root(deps) / upload_id
     folder.mkdir(parents=True)
@@ -122,9 +123,12 @@ def _copy_part(deps: Deps, req: S3Request, limit: int) -> tuple[str, str]:
     span = req.headers.get("x-amz-copy-source-range", "")
     if span:
         a, _, b = span.removeprefix("bytes=").partition("-")
-        if not (a.isdigit() and b.isdigit()) or int(a) > int(b) or int(b) >= st.size:
-            raise S3Error("InvalidArgument", "Range specified is not valid for source object of size: "
-                          f"{st.size}", ArgumentName="x-amz-copy-source-range")
+        if not (a.isdigit() and b.isdigit()) or int(a) > int(b):
+            raise S3Error("InvalidArgument", "The x-amz-copy-source-range value must be of the form bytes=first-last "
+                          "where first and last are the zero-based offsets of the first and last bytes to copy",
+                          ArgumentName="x-amz-copy-source-range")
+        if int(b) >= st.size:
+            raise S3Error("InvalidRange", f"Range specified is not valid for source object of size: {st.size}", 416)
         first, last = int(a), int(b)
     if last - first + 1 > limit:
         raise S3Error("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.")
@@ -146,8 +150,22 @@ def _parts(folder: Path) -> dict[int, dict[str, Any]]:
     return parts
 
 
+def _completed(deps: Deps, req: S3Request) -> str | None:
+    """The ETag of an upload already completed into this key (S3 answers a repeated complete alike)."""
+    upload_id = req.query.get("uploadId", "")
+    try:
+        done = orjson.loads((_root(deps) / upload_id / "completed.json").read_bytes()) if upload_id.isalnum() else None
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    if done is None or (done["bucket"], done["key"], done["account"]) != (req.bucket, req.key, req.ctx.account):
+        return None
+    return str(done["etag"])
+
+
 def _complete(deps: Deps, req: S3Request, body: bytes) -> str:
     assert req.bucket and req.key
+    if (etag := _completed(deps, req)) is not None:
+        return etag
     folder, state = _upload(deps, req)
     root = parse(body)
     wanted = []
@@ -185,8 +203,27 @@ def _complete(deps: Deps, req: S3Request, body: bytes) -> str:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    shutil.rmtree(folder, ignore_errors=True)
+    for entry in folder.iterdir():  # the parts go; a marker stays for a repeated complete (swept after a day)
+        if entry.name != "upload.json":
+            entry.unlink()
+    (folder / "completed.json").write_bytes(orjson.dumps({**state, "etag": meta.etag, "completed": time.time()}))
+    (folder / "upload.json").unlink()
     return meta.etag
+
+
+def _sweep(deps: Deps) -> None:
+    """Completion markers older than a day go when a new upload starts."""
+    try:
+        entries = list(os.scandir(_root(deps)))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        marker = Path(entry.path, "completed.json")
+        try:
+            if marker.stat().st_mtime < time.time() - 86400:
+                shutil.rmtree(entry.path, ignore_errors=True)
+        except OSError:
+            continue
 
 
 async def complete(deps: Deps, req: S3Request) -> S3Response:

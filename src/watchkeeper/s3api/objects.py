@@ -47,10 +47,10 @@ def metadata_of(headers: dict[str, str]) -> tuple[str, dict[str, str]]:
     return headers.get("content-type", "binary/octet-stream"), stored
 
 
-def object_headers(meta: Meta, st: Stat) -> list[tuple[str, str]]:
+def object_headers(meta: Meta, st: Stat, checksum: bool) -> list[tuple[str, str]]:
     headers = [("etag", meta.etag), ("last-modified", http_date(st.mtime)), ("accept-ranges", "bytes"),
                ("content-type", meta.content_type), *meta.headers.items()]
-    if meta.checksum:
+    if meta.checksum and checksum:  # S3 answers the checksum only to x-amz-checksum-mode: ENABLED
         headers.append((meta.checksum[0], meta.checksum[1]))
     if meta.parts:
         headers.append(("x-amz-mp-parts-count", str(meta.parts)))
@@ -62,9 +62,7 @@ async def put_object(deps: Deps, req: S3Request) -> S3Response:
     deps.buckets.require(req.ctx, req.bucket)  # type: ignore[attr-defined]
     deps.files.path(req.bucket, req.key)  # the key is refused before a byte is read
     content_type, stored = metadata_of(req.headers)
-    declared = req.body.length()
-    if declared is None and "content-length" not in req.headers:
-        raise S3Error("MissingContentLength", "You must provide the Content-Length HTTP header.", 411)
+    declared = req.body.length()  # None for Transfer-Encoding: chunked, bounded as it streams
     if declared is not None and declared > deps.max_object_bytes:
         raise S3Error("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.",
                       MaxSizeAllowed=str(deps.max_object_bytes))
@@ -159,7 +157,7 @@ async def get_object(deps: Deps, req: S3Request, head: bool = False) -> S3Respon
     if status == 412:
         raise S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412,
                       Condition="If-Match")
-    headers = object_headers(meta, st)
+    headers = object_headers(meta, st, req.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED")
     for name, header in (("response-content-type", "content-type"), ("response-cache-control", "cache-control"),
                          ("response-content-disposition", "content-disposition"),
                          ("response-content-encoding", "content-encoding"),
@@ -218,7 +216,12 @@ def copy_source(deps: Deps, req: S3Request) -> tuple[str, str, Path, Stat, Meta]
     if found is None:
         raise no_such_key(key)
     path, st = found
-    return bucket, key, path, st, deps.files.meta(bucket, key, path, st)
+    meta = deps.files.meta(bucket, key, path, st)
+    conditions = {name.replace("x-amz-copy-source-", ""): value for name, value in req.headers.items()
+                  if name.startswith("x-amz-copy-source-if-")}
+    if conditions and _conditions(conditions, meta, st) is not None:
+        raise S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412)
+    return bucket, key, path, st, meta
 
 
 def _copy(deps: Deps, req: S3Request) -> tuple[Meta, Stat]:
