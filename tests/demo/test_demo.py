@@ -20,7 +20,7 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.server_process import free_port
+from tests.server_process import ServerProcess, free_port
 
 DATASET = Path(__file__).resolve().parents[2] / "src" / "watchkeeper" / "demo" / "customers.csv"
 COLUMNS = ("age", "monthly_charges", "tenure_months", "support_calls")
@@ -64,7 +64,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]
 
 
 def read_capture(data_dir: Path) -> np.ndarray:
-    files = sorted((data_dir / "s3" / "watchkeeper-demo" / "capture").rglob("*.jsonl"))
+    files = sorted((data_dir / "s3" / "watchkeeper-demo" / "churn-demo" / "capture").rglob("*.jsonl"))
     rows = [
         json.loads(line)["captureData"]["endpointInput"]["data"] for f in files for line in f.read_text().splitlines()
     ]
@@ -95,7 +95,7 @@ def test_demo_runs_the_loop_and_leaves_the_dashboard_open(demo: dict[str, object
     statistics = json.loads(next((data_dir / "s3").rglob("baseline/statistics.json")).read_text())
     assert statistics["dataset"]["item_count"] == baseline.shape[0]
 
-    report = next((data_dir / "s3" / "watchkeeper-demo" / "reports").rglob("constraint_violations.json"))
+    report = next((data_dir / "s3" / "watchkeeper-demo" / "churn-demo" / "reports").rglob("constraint_violations.json"))
     violations = json.loads(report.read_text())["violations"]
     drifted = {v["feature_name"] for v in violations if v["constraint_check_type"] == "baseline_drift_check"}
     # Whether each numeric feature is reported follows its drift, measured here from what was sent (the
@@ -115,3 +115,29 @@ def test_demo_runs_the_loop_and_leaves_the_dashboard_open(demo: dict[str, object
     assert {"monthly_charges", "support_calls"} <= drifted  # the two the demo moves most
     assert "plan" in drifted  # every drifted request is on the basic plan
     assert "churn_probability" in drifted  # and the model's answers moved with them
+
+
+def test_demo_against_a_running_server_with_keys(tmp_path: Path) -> None:
+    """--endpoint-url: a server already running (`make run`), here with an auth file; the demo signs with the
+    environment's keys and everything, the training set included, goes through the API."""
+    keys = {"team": ("AKIADEMOTEST00001", "demo-test-secret", "123456789012")}
+    server = ServerProcess(tmp_path / "server", keys=keys).start()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("WATCHKEEPER_", "AWS_"))}
+        env |= {"AWS_ACCESS_KEY_ID": keys["team"][0], "AWS_SECRET_ACCESS_KEY": keys["team"][1]}
+        done = subprocess.run(
+            [sys.executable, "-m", "watchkeeper", "demo", "--endpoint-url", server.url],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env=env,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        name = re.search(r"schedule (churn-demo-\d{6}):", done.stdout)
+        assert name, done.stdout
+        described = server.client().describe_monitoring_schedule(MonitoringScheduleName=name.group(1))
+        assert described["LastMonitoringExecutionSummary"]["MonitoringExecutionStatus"] == "CompletedWithViolations"
+        assert (server.data_dir / "s3" / "watchkeeper-demo" / name.group(1) / "train" / "baseline.csv").exists()
+    finally:
+        server.stop()

@@ -1,17 +1,17 @@
-"""The demo's steps, through boto3 as a user's notebook would make them: baseline, endpoint with capture,
-traffic (normal, then drifted), a schedule, its execution, the report, the metrics and the dashboard.
-
-Every call is the public API; the one shortcut is the training set, written straight into the embedded store
-the demo's own server reads (`<data-dir>/s3/<bucket>/<key>`), where a user would upload it to S3.
+"""The demo's steps, through boto3 as a user's notebook would make them: the training set uploaded to S3,
+a baseline, an endpoint with capture, traffic (normal, then drifted), a schedule, its execution, the report,
+the metrics and the dashboard. Every call is the public API (SageMaker, sagemaker-runtime, S3, CloudWatch, all
+served by Watchkeeper), so the loop runs against any Watchkeeper server. Its objects are under
+`s3://watchkeeper-demo/<name>/` (train/, baseline/, capture/, reports/).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,7 +34,7 @@ class Outcome:
     baseline_job: str = ""
     execution_status: str = ""
     execution_arn: str = ""
-    report_folder: Path | None = None
+    report_uri: str = ""
     violations: list[dict[str, Any]] = field(default_factory=list)
     drift: dict[str, float] = field(default_factory=dict)
     dashboard: str = ""
@@ -77,14 +77,18 @@ def wait_until(what: Callable[[], Any], done: Callable[[Any], bool], timeout: fl
 
 
 class DemoLoop:
-    def __init__(self, url: str, data_dir: Path, clients: Callable[[str], Any], say: Callable[[str], None]) -> None:
+    def __init__(self, url: str, clients: Callable[[str], Any], say: Callable[[str], None], name: str = NAME) -> None:
         self.url = url
-        self.store = data_dir / "s3"
+        self.name = name
+        self.s3 = clients("s3")
         self.sm = clients("sagemaker")
         self.runtime = clients("sagemaker-runtime")
         self.cloudwatch = clients("cloudwatch")
         self.say = say
         self.outcome = Outcome()
+
+    def uri(self, path: str) -> str:
+        return f"s3://{BUCKET}/{self.name}/{path}"
 
     def run(self, model_url: str) -> Outcome:
         self.baseline()
@@ -93,17 +97,18 @@ class DemoLoop:
         self.schedule()
         self.report()
         self.metrics()
-        self.outcome.dashboard = f"{self.url}/ui/schedules/{NAME}"
+        self.outcome.dashboard = f"{self.url}/ui/schedules/{self.name}"
         return self.outcome
 
     def baseline(self) -> None:
-        dataset = self.store / BUCKET / "train" / "baseline.csv"
-        dataset.parent.mkdir(parents=True, exist_ok=True)
-        dataset.write_text(baseline_csv(customers()))
-        rows = dataset.read_text().count("\n") - 1
-        self.say(f"training set: {rows} customers, the model's churn probability first -> s3://{BUCKET}/train/")
-        job = f"{NAME}-baseline-{int(time.time())}"
-        self.sm.create_processing_job(**baseline_request(job))
+        with contextlib.suppress(self.s3.exceptions.BucketAlreadyOwnedByYou):
+            self.s3.create_bucket(Bucket=BUCKET)
+        dataset = baseline_csv(customers())
+        self.s3.put_object(Bucket=BUCKET, Key=f"{self.name}/train/baseline.csv", Body=dataset.encode())
+        rows = dataset.count("\n") - 1
+        self.say(f"training set: {rows} customers, the model's churn probability first -> {self.uri('train/')}")
+        job = f"{self.name}-baseline-{int(time.time())}"
+        self.sm.create_processing_job(**baseline_request(job, self.uri("train"), self.uri("baseline")))
         described = wait_until(
             lambda: self.sm.describe_processing_job(ProcessingJobName=job),
             lambda d: d["ProcessingJobStatus"] not in ("InProgress", "Stopping"),
@@ -112,47 +117,38 @@ class DemoLoop:
         )
         if described["ProcessingJobStatus"] != "Completed":
             raise RuntimeError(f"baseline job {job}: {described.get('FailureReason')}")
-        constraints = orjson.loads((self.store / BUCKET / "baseline" / "constraints.json").read_bytes())
+        constraints = self._json(f"{self.name}/baseline/constraints.json")
         self.outcome.baseline_job = job
         self.say(
             f"baseline job {job}: Completed; statistics.json and constraints.json "
-            f"({len(constraints['features'])} features) in s3://{BUCKET}/baseline/"
+            f"({len(constraints['features'])} features) in {self.uri('baseline/')}"
         )
 
     def endpoint(self, model_url: str) -> None:
         self.sm.create_model(
-            ModelName=NAME,
+            ModelName=self.name,
             PrimaryContainer={
                 "Image": "watchkeeper-demo/churn:1",
                 "Environment": {"WATCHKEEPER_UPSTREAM_URL": model_url},
             },
             ExecutionRoleArn=ROLE,
         )
+        variant = {"VariantName": "AllTraffic", "ModelName": self.name, "InitialInstanceCount": 1}
         self.sm.create_endpoint_config(
-            EndpointConfigName=NAME,
-            ProductionVariants=[
-                {
-                    "VariantName": "AllTraffic",
-                    "ModelName": NAME,
-                    "InitialInstanceCount": 1,
-                    "InstanceType": "ml.m5.large",
-                }
-            ],
+            EndpointConfigName=self.name,
+            ProductionVariants=[{**variant, "InstanceType": "ml.m5.large"}],
             DataCaptureConfig={
                 "EnableCapture": True,
                 "InitialSamplingPercentage": 100,
-                "DestinationS3Uri": f"s3://{BUCKET}/capture",
+                "DestinationS3Uri": self.uri("capture"),
                 "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
                 "CaptureContentTypeHeader": {"CsvContentTypes": ["text/csv"]},
             },
         )
-        self.sm.create_endpoint(EndpointName=NAME, EndpointConfigName=NAME)
-        self.sm.get_waiter("endpoint_in_service").wait(
-            EndpointName=NAME, WaiterConfig={"Delay": 0.2, "MaxAttempts": 300}
-        )
-        self.say(
-            f"endpoint {NAME}: InService in front of the bundled model at {model_url}; capture to s3://{BUCKET}/capture/"
-        )
+        self.sm.create_endpoint(EndpointName=self.name, EndpointConfigName=self.name)
+        waiter = self.sm.get_waiter("endpoint_in_service")
+        waiter.wait(EndpointName=self.name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 300})
+        self.say(f"endpoint {self.name}: InService in front of the bundled model at {model_url}")
 
     def traffic(self) -> None:
         rows = [line.split(",", 1)[1] for line in customers().splitlines()[1:]]
@@ -168,50 +164,49 @@ class DemoLoop:
             f"(mean churn probability {np.mean(answers):.3f})"
         )
         expected = len(normal) + len(shifted)
-        capture = self.store / BUCKET / "capture" / NAME
-        wait_until(lambda: _captured(capture), lambda n: n >= expected, 30, "the capture writer")
-        self.say(f"captured: {expected} records in s3://{BUCKET}/capture/{NAME}/AllTraffic/yyyy/mm/dd/hh/")
-
-    def _invoke(self, row: str) -> float:
-        answer = self.runtime.invoke_endpoint(EndpointName=NAME, Body=row.encode(), ContentType="text/csv")
-        return float(answer["Body"].read())
+        prefix = f"{self.name}/capture/{self.name}/"
+        wait_until(lambda: self._captured(prefix), lambda n: n >= expected, 30, "the capture writer")
+        self.say(f"captured: {expected} records in s3://{BUCKET}/{prefix}AllTraffic/yyyy/mm/dd/hh/")
 
     def schedule(self) -> None:
-        self.sm.create_data_quality_job_definition(**job_definition_request())
+        self.sm.create_data_quality_job_definition(**job_definition_request(self.name, self.uri("")))
         self.sm.create_monitoring_schedule(
-            MonitoringScheduleName=NAME,
+            MonitoringScheduleName=self.name,
             MonitoringScheduleConfig={
                 "ScheduleConfig": {
                     "ScheduleExpression": "NOW",
                     "DataAnalysisStartTime": "-PT1H",
                     "DataAnalysisEndTime": "PT0H",
                 },
-                "MonitoringJobDefinitionName": NAME,
+                "MonitoringJobDefinitionName": self.name,
                 "MonitoringType": "DataQuality",
             },
         )
         self.say(
-            f"schedule {NAME}: DataQuality, expression NOW over the last hour "
+            f"schedule {self.name}: DataQuality, expression NOW over the last hour "
             "(a cron such as cron(0 * ? * * *) runs hourly)"
         )
         summary = wait_until(
-            lambda: self.sm.list_monitoring_executions(MonitoringScheduleName=NAME)["MonitoringExecutionSummaries"],
+            lambda: self.sm.list_monitoring_executions(MonitoringScheduleName=self.name)[
+                "MonitoringExecutionSummaries"
+            ],
             lambda s: bool(s) and s[0]["MonitoringExecutionStatus"] not in ("Pending", "InProgress"),
             120,
             "the monitoring execution",
         )[0]
         self.outcome.execution_status = summary["MonitoringExecutionStatus"]
         self.outcome.execution_arn = summary.get("ProcessingJobArn", "")
-        job = summary.get("ProcessingJobArn", "").rsplit("/", 1)[-1]
+        job = self.outcome.execution_arn.rsplit("/", 1)[-1]
         described = self.sm.describe_processing_job(ProcessingJobName=job)
-        uri = described["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
-        self.outcome.report_folder = self.store / uri.removeprefix("s3://")
-        self.say(f"execution {job}: {self.outcome.execution_status}; report in {uri}/")
+        self.outcome.report_uri = described["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
+        self.say(f"execution {job}: {self.outcome.execution_status}; report in {self.outcome.report_uri}/")
 
     def report(self) -> None:
-        assert self.outcome.report_folder is not None
-        path = self.outcome.report_folder / "constraint_violations.json"
-        self.outcome.violations = orjson.loads(path.read_bytes())["violations"] if path.exists() else []
+        key = f"{self.outcome.report_uri.removeprefix(f's3://{BUCKET}/')}/constraint_violations.json"
+        try:
+            self.outcome.violations = self._json(key)["violations"]
+        except self.s3.exceptions.NoSuchKey:
+            self.outcome.violations = []
         self.say(f"violations ({len(self.outcome.violations)}), from constraint_violations.json:")
         for violation in self.outcome.violations:
             self.say(
@@ -221,8 +216,8 @@ class DemoLoop:
     def metrics(self) -> None:
         """The drift per feature the execution published, read back from the CloudWatch API."""
         namespace = "aws/sagemaker/Endpoints/data-metrics"
-        listed = self.cloudwatch.list_metrics(Namespace=namespace, Dimensions=[{"Name": "Endpoint", "Value": NAME}])
-        for metric in listed["Metrics"]:
+        dimensions = [{"Name": "Endpoint", "Value": self.name}]
+        for metric in self.cloudwatch.list_metrics(Namespace=namespace, Dimensions=dimensions)["Metrics"]:
             name = metric["MetricName"]
             if not name.startswith("feature_baseline_drift_"):
                 continue
@@ -240,12 +235,20 @@ class DemoLoop:
         shown = ", ".join(f"{k} {v:.3f}" for k, v in sorted(self.outcome.drift.items(), key=lambda kv: -kv[1]))
         self.say(f"CloudWatch metrics ({namespace}), baseline drift per feature: {shown or 'none'}")
 
+    def _json(self, key: str) -> Any:
+        return orjson.loads(self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
 
-def _captured(folder: Path) -> int:
-    return sum(len(f.read_bytes().splitlines()) for f in folder.rglob("*.jsonl")) if folder.exists() else 0
+    def _captured(self, prefix: str) -> int:
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
+        keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
+        return sum(len(self.s3.get_object(Bucket=BUCKET, Key=k)["Body"].read().splitlines()) for k in keys)
+
+    def _invoke(self, row: str) -> float:
+        answer = self.runtime.invoke_endpoint(EndpointName=self.name, Body=row.encode(), ContentType="text/csv")
+        return float(answer["Body"].read())
 
 
-def baseline_request(job: str) -> dict[str, Any]:
+def baseline_request(job: str, dataset_uri: str, output_uri: str) -> dict[str, Any]:
     """CreateProcessingJob as DefaultModelMonitor.suggest_baseline submits it."""
     local_in, local_out = "/opt/ml/processing/input/baseline_dataset_input", "/opt/ml/processing/output"
     return {
@@ -265,7 +268,7 @@ def baseline_request(job: str) -> dict[str, Any]:
             {
                 "InputName": "baseline_dataset_input",
                 "S3Input": {
-                    "S3Uri": f"s3://{BUCKET}/train",
+                    "S3Uri": dataset_uri,
                     "LocalPath": local_in,
                     "S3DataType": "S3Prefix",
                     "S3InputMode": "File",
@@ -276,32 +279,27 @@ def baseline_request(job: str) -> dict[str, Any]:
             "Outputs": [
                 {
                     "OutputName": "monitoring_output",
-                    "S3Output": {
-                        "S3Uri": f"s3://{BUCKET}/baseline",
-                        "LocalPath": local_out,
-                        "S3UploadMode": "EndOfJob",
-                    },
+                    "S3Output": {"S3Uri": output_uri, "LocalPath": local_out, "S3UploadMode": "EndOfJob"},
                 }
             ]
         },
     }
 
 
-def job_definition_request() -> dict[str, Any]:
+def job_definition_request(name: str, root: str) -> dict[str, Any]:
+    """A data-quality job definition over the endpoint `name`, with the baseline and reports under `root`."""
     return {
-        "JobDefinitionName": NAME,
+        "JobDefinitionName": name,
         "DataQualityAppSpecification": {"ImageUri": ANALYZER, "Environment": {"publish_cloudwatch_metrics": "Enabled"}},
         "DataQualityBaselineConfig": {
-            "ConstraintsResource": {"S3Uri": f"s3://{BUCKET}/baseline/constraints.json"},
-            "StatisticsResource": {"S3Uri": f"s3://{BUCKET}/baseline/statistics.json"},
+            "ConstraintsResource": {"S3Uri": f"{root}baseline/constraints.json"},
+            "StatisticsResource": {"S3Uri": f"{root}baseline/statistics.json"},
         },
         "DataQualityJobInput": {
-            "EndpointInput": {"EndpointName": NAME, "LocalPath": "/opt/ml/processing/input/endpoint"}
+            "EndpointInput": {"EndpointName": name, "LocalPath": "/opt/ml/processing/input/endpoint"}
         },
         "DataQualityJobOutputConfig": {
-            "MonitoringOutputs": [
-                {"S3Output": {"S3Uri": f"s3://{BUCKET}/reports", "LocalPath": "/opt/ml/processing/output"}}
-            ]
+            "MonitoringOutputs": [{"S3Output": {"S3Uri": f"{root}reports", "LocalPath": "/opt/ml/processing/output"}}]
         },
         "JobResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 20}},
         "RoleArn": ROLE,
