@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import gzip
 import posixpath
+import tempfile
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import BinaryIO
 
 import polars as pl
 
@@ -29,6 +31,8 @@ from watchkeeper.transform.plan import TransformPlan
 from watchkeeper.transform.records import Processing, RecordError, format_of
 
 DEFAULT_CONCURRENCY = 1
+BLOCK_BYTES = 16 << 20  # an object is read this much at a time (whole lines), so memory stays bounded
+SPOOL_BYTES = 16 << 20  # an .out object is kept in memory up to this size, then in a temporary file
 
 
 class TransformFailed(Exception):
@@ -106,24 +110,46 @@ class TransformRun:
                 if self.stop.is_set():
                     raise TransformStopped()
                 name = out_name(item)
-                body = self._transform(item, pool, concurrency)
-                self.store.put_bytes(join_uri(self.plan.output_path, name), body)
+                with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as body:
+                    self._transform(item, pool, concurrency, body)
+                    body.seek(0)
+                    self.store.put_file(join_uri(self.plan.output_path, name), body)
                 outcome.inputs.append(item)
                 outcome.outputs.append(name)
         return outcome
 
-    def _read(self, item: InputObject) -> bytes:
+    def _open(self, item: InputObject) -> BinaryIO:
         try:
-            data = self.store.get_bytes(item.uri)
+            stream = self.store.open_read(item.uri)
         except StorageError as exc:
             raise TransformFailed(f"ClientError: could not read {item.uri}: {exc}") from None
-        if self.plan.compressed:
-            try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError) as exc:
-                raise TransformFailed(f"ClientError: {item.uri} is not gzip data (CompressionType Gzip): {exc}"
-                                      ) from None
-        return data
+        return gzip.GzipFile(fileobj=stream, mode="rb") if self.plan.compressed else stream  # type: ignore[return-value]
+
+    def _blocks(self, stream: BinaryIO) -> Iterator[bytes]:
+        """The object in blocks of whole lines (SplitType Line), or whole within MaxPayloadInMB (None): memory
+        stays bounded by the block size, whatever the object's."""
+        limit = self.plan.max_payload_bytes
+        if not self.plan.split_lines:
+            data = stream.read() if limit is None else stream.read(limit + 1)
+            if limit is not None and len(data) > limit:
+                raise payloads.PayloadError(f"the object is more than MaxPayloadInMB ({limit // payloads.MB} MB); "
+                                            "use SplitType Line")
+            yield data
+            return
+        size = max(BLOCK_BYTES, limit or 0)
+        carry = b""
+        while chunk := stream.read(size):
+            data = carry + chunk
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                carry = data
+                if limit is not None and len(carry) > limit:
+                    raise payloads.PayloadError(f"a record is more than MaxPayloadInMB ({limit // payloads.MB} MB)")
+                continue
+            yield data[: cut + 1]
+            carry = data[cut + 1 :]
+        if carry:
+            yield carry
 
     def _batches(self, data: bytes, processing: Processing | None) -> Iterator[payloads.Batch]:
         plan = self.plan
@@ -157,32 +183,38 @@ class TransformRun:
         for batch in self._batches(data, processing):
             yield batch, None, batch.payload
 
-    def _transform(self, item: InputObject, pool: ThreadPoolExecutor, concurrency: int) -> bytes:
-        data = self._read(item)
+    def _transform(self, item: InputObject, pool: ThreadPoolExecutor, concurrency: int, out: BinaryIO) -> None:
         plan = self.plan
-        processing = None
-        if plan.per_record:
-            in_fmt = format_of(plan.content_type, data[:64])
-            processing = Processing(plan.input_filter, plan.output_filter, plan.join_input, in_fmt,
-                                    format_of(plan.accept) if plan.accept else in_fmt,
-                                    self.inference_time if plan.generate_inference_id else None)
-        parts: list[bytes] = []
+        processing: Processing | None = None
         pending: list[tuple[payloads.Batch, pl.DataFrame | None, Future[bytes]]] = []
+        offset = 0  # records of the blocks before this one, for messages
         try:
-            for batch, frame, payload in self._requests(data, processing):
-                if self.stop.is_set():
-                    raise TransformStopped()
-                pending.append((batch, frame, pool.submit(self.client.invoke, payload)))
-                if len(pending) >= 2 * concurrency:
-                    parts.append(self._answer(item, *pending.pop(0), processing))
+            with self._open(item) as stream:
+                for block in self._blocks(stream):
+                    if plan.per_record and processing is None:
+                        in_fmt = format_of(plan.content_type, block[:64])
+                        processing = Processing(plan.input_filter, plan.output_filter, plan.join_input, in_fmt,
+                                                format_of(plan.accept) if plan.accept else in_fmt,
+                                                self.inference_time if plan.generate_inference_id else None)
+                    for batch, frame, payload in self._requests(block, processing):
+                        if self.stop.is_set():
+                            raise TransformStopped()
+                        batch = replace(batch, first=batch.first + offset)
+                        pending.append((batch, frame, pool.submit(self.client.invoke, payload)))
+                        if len(pending) >= 2 * concurrency:
+                            out.write(self._answer(item, *pending.pop(0), processing))
+                    offset += payloads.count_records(block)
             while pending:
-                parts.append(self._answer(item, *pending.pop(0), processing))
+                out.write(self._answer(item, *pending.pop(0), processing))
         except (payloads.PayloadError, RecordError) as exc:
             raise TransformFailed(f"ClientError: {item.uri}: {exc}") from None
+        except (OSError, EOFError) as exc:  # a damaged gzip stream, a read that failed half-way
+            raise TransformFailed(f"ClientError: could not read {item.uri}"
+                                  f"{' as gzip data (CompressionType Gzip)' if plan.compressed else ''}: {exc}"
+                                  ) from None
         finally:
             for _, _, future in pending:
                 future.cancel()
-        return b"".join(parts)
 
     def _answer(self, item: InputObject, batch: payloads.Batch, frame: pl.DataFrame | None, future: Future[bytes],
                 processing: Processing | None) -> bytes:

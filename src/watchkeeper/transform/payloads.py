@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+MB = 1024 * 1024
 _BLANK_LINES = re.compile(rb"(?:\r?\n)[ \t\r]*(?=\r?\n)")
 
 
@@ -42,6 +43,11 @@ def _compact(data: bytes) -> bytes:
     """Blank lines dropped, one line end at the end."""
     data = _BLANK_LINES.sub(b"", data).lstrip(b"\r\n")
     return data if not data or data.endswith(b"\n") else data + b"\n"
+
+
+def count_records(data: bytes) -> int:
+    """The non-empty lines of a block of whole lines."""
+    return _compact(data).count(b"\n")
 
 
 def slices(data: bytes, limit: int | None) -> Iterator[Batch]:
