@@ -204,9 +204,7 @@ def test_list_tags_pages(sm: Any, names: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize("variant_names", [(VARIANT,), ("MyProductionVariant1", "MyProductionVariant2")])
-def test_update_endpoint_weights_and_capacities(
-    sm: Any, names: dict[str, str], variant_names: tuple[str, ...]
-) -> None:
+def test_update_endpoint_weights_and_capacities(sm: Any, names: dict[str, str], variant_names: tuple[str, ...]) -> None:
     set_up(sm, names, instance_variants(names["model"], *variant_names))
     desired = [{"VariantName": v, "DesiredWeight": 1.5, "DesiredInstanceCount": 123} for v in variant_names]
     answer = sm.update_endpoint_weights_and_capacities(
@@ -216,9 +214,9 @@ def test_update_endpoint_weights_and_capacities(
     # moto is InService at once; AWS is Updating, its Desired* already the new values, Current* the old.
     updating = sm.describe_endpoint(EndpointName=names["endpoint"])
     if updating["EndpointStatus"] == "Updating":
-        assert [(v["DesiredWeight"], v["CurrentWeight"]) for v in updating["ProductionVariants"]] == [
-            (1.5, 1.0)
-        ] * len(variant_names)
+        assert [(v["DesiredWeight"], v["CurrentWeight"]) for v in updating["ProductionVariants"]] == [(1.5, 1.0)] * len(
+            variant_names
+        )
     sm.get_waiter("endpoint_in_service").wait(EndpointName=names["endpoint"], WaiterConfig=WAIT)
     described = sm.describe_endpoint(EndpointName=names["endpoint"])
     assert described["EndpointConfigName"] == names["config"]
