@@ -15,14 +15,10 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
-
-from watchkeeper.demo.loop import NAME, DemoLoop, Outcome
-from watchkeeper.demo.model import ModelServer
-from watchkeeper.demo.process import DemoServer, free_port
+if TYPE_CHECKING:  # boto3, numpy and the demo are imported when the demo runs: `watchkeeper --help` stays fast
+    from watchkeeper.demo.loop import Outcome
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _clients(url: str, own: bool) -> Any:
+    import boto3
+    from botocore.config import Config
+
     # The demo's own server has no auth file: any keys do. A running one may check them: the environment's.
     keys = {} if not own and os.environ.get("AWS_ACCESS_KEY_ID") else {"aws_access_key_id": "demo"}
     if keys:
@@ -48,6 +47,10 @@ def _clients(url: str, own: bool) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from watchkeeper.demo.loop import NAME, DemoLoop
+    from watchkeeper.demo.model import ModelServer
+    from watchkeeper.demo.process import DemoServer, free_port
+
     started = time.monotonic()
 
     def say(text: str) -> None:
