@@ -5,7 +5,8 @@
 Inputs (written once, with numpy and polars): a CSV dataset of 20 features (10 floats with 5 decimals, 8
 integers with 2% words in one, 2 small categoricals) as one file, cut by the executor into 32 MB parts; and the
 same features as SageMaker capture records in `--files` files (whole files are the parts). For each: wall time
-and records/s of `suggest_baseline` in this process, then with the cluster (its start-up timed apart), and
+and records/s of `suggest_baseline` in this process, then with the cluster (its start-up timed apart), the CPU
+seconds each spent (this process's, each worker's: on a busy machine they say what the wall times cannot), and
 whether the two runs agree (item count, constraints.json, bad rows).
 """
 
@@ -66,20 +67,28 @@ def measure(label: str, source: Path, fmt: dict, out: Path, client: object, reco
 
     quiet = JobLog(open(os.devnull, "w"))
     size = sum(p.stat().st_size for p in source.rglob("*") if p.is_file()) / 1e6
+    cpu = time.process_time()
     started = time.perf_counter()
     one = suggest_baseline(source, out / "one", fmt, log=quiet)
     single = time.perf_counter() - started
+    single_cpu = time.process_time() - cpu
+    workers_before = client.run(time.process_time)
+    cpu = time.process_time()
     started = time.perf_counter()
     two = suggest_baseline(source, out / "two", fmt, log=quiet,
                            compute=data_quality_compute(DaskRunner(client)))
     spread = time.perf_counter() - started
+    driver_cpu = time.process_time() - cpu
+    workers_cpu = [after - workers_before[worker] for worker, after in client.run(time.process_time).items()]
     same = (one.item_count == two.item_count == records and one.bad_records == two.bad_records
             and (out / "one" / "constraints.json").read_text() == (out / "two" / "constraints.json").read_text())
     print(json.dumps({
-        "input": label, "records": records, "MB": round(size), "one_process_s": round(single, 2),
-        "one_process_records_per_s": round(records / single), "cluster_s": round(spread, 2),
-        "cluster_records_per_s": round(records / spread), "speed-up": round(single / spread, 2),
-        "same_counts_and_constraints": same,
+        "input": label, "records": records, "MB": round(size), "load_average": os.getloadavg()[0],
+        "one_process_s": round(single, 2), "one_process_records_per_s": round(records / single),
+        "one_process_cpu_s": round(single_cpu, 2),
+        "cluster_s": round(spread, 2), "cluster_records_per_s": round(records / spread),
+        "cluster_driver_cpu_s": round(driver_cpu, 2), "cluster_worker_cpu_s": [round(c, 2) for c in workers_cpu],
+        "speed-up": round(single / spread, 2), "same_counts_and_constraints": same,
     }), flush=True)
 
 
