@@ -5,6 +5,7 @@ exact ranks of the values written."""
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
@@ -16,6 +17,8 @@ from tests.dask.conftest import table, write_csv
 from watchkeeper.jobs.analyzers.data_quality import analyze, suggest_baseline
 from watchkeeper.jobs.analyzers.distributed import data_quality_compute
 from watchkeeper.jobs.executors.dask import DaskRunner
+from watchkeeper.jobs.toolkit.job_log import JobLog
+from watchkeeper.jobs.toolkit.summary import JobFailed
 
 CSV = {"csv": {"header": True}}
 PART_BYTES = 16 << 10  # small parts: the 12,000-row file is cut in ~30 ranges
@@ -133,8 +136,6 @@ def test_a_part_that_fails_fails_the_job_with_its_reason(client, tmp_path):
     source = tmp_path / "empty"
     source.mkdir()
     (source / "a.csv").write_text("\n\n")
-    from watchkeeper.jobs.toolkit.summary import JobFailed
-
     with pytest.raises(JobFailed) as single:
         suggest_baseline(source, tmp_path / "one", CSV)
     with pytest.raises(JobFailed) as distributed:
@@ -148,10 +149,6 @@ def _json_lines(path: Path, rows: list[dict]) -> None:
 
 
 def test_json_lines_ranges_are_kept_only_when_they_infer_the_file_s_columns(client, tmp_path):
-    import io
-
-    from watchkeeper.jobs.toolkit.job_log import JobLog
-
     rng = np.random.default_rng(5)
     steady = [{"a": int(rng.integers(0, 100)), "b": float(rng.integers(0, 80)) / 4, "k": str(rng.choice(["x", "y"]))}
               for _ in range(6_000)]
@@ -176,3 +173,50 @@ def test_json_lines_ranges_are_kept_only_when_they_infer_the_file_s_columns(clie
             if key == "numerical_statistics":
                 assert (mine[key]["sum"], mine[key]["min"], mine[key]["max"]) == \
                     (theirs[key]["sum"], theirs[key]["min"], theirs[key]["max"])
+
+
+def _capture(folder: Path, index: int, rows: int, seed: int) -> None:
+    """A capture file of CSV payloads over two hours, with shadow records, a broken line and short payloads."""
+    rng = np.random.default_rng(seed)
+    lines = []
+    for i in range(rows):
+        payload = f"{rng.integers(0, 50)},{rng.integers(0, 400) / 8},{rng.choice(['p', 'q'])}"
+        if i % 211 == 5:
+            payload = "7"  # a record of the wrong width
+        metadata = {"eventId": f"{index}-{i}", "inferenceTime": f"2022-03-24T0{i % 2}:{i % 60:02d}:00Z"}
+        if i % 97 == 3:
+            metadata["invocationSource"] = "ShadowExperiment"
+        lines.append(json.dumps({"captureData": {
+            "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "data": payload, "encoding": "CSV"},
+            "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT", "data": str(rng.random()),
+                               "encoding": "CSV"}}, "eventMetadata": metadata, "eventVersion": "0"}))
+    lines.insert(rows // 2, "{not json")
+    hour = folder / "ep" / "AllTraffic" / "2022" / "03" / "24" / "00"
+    hour.mkdir(parents=True, exist_ok=True)
+    (hour / f"00-00-000-{index:03d}.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def test_capture_files_in_a_window_count_and_decide_as_one_process(client, tmp_path):
+    for index in range(6):
+        _capture(tmp_path / "capture", index, 1_500, index)
+    fmt = {"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}}
+    suggest_baseline(tmp_path / "capture", tmp_path / "base", fmt)
+    window = {"start_time": "2022-03-24T01:00:00Z", "end_time": "2022-03-24T02:00:00Z",
+              "baseline_statistics": tmp_path / "base" / "statistics.json",
+              "baseline_constraints": tmp_path / "base" / "constraints.json"}
+    # files grouped to a quarter of the part size: 2 files (~0.5 MB each) per part, each forming its own batches
+    compute = {"compute": data_quality_compute(DaskRunner(client), part_bytes=4 << 20)}
+    one = analyze(tmp_path / "capture", tmp_path / "one", fmt, **window)
+    log = io.StringIO()
+    two = analyze(tmp_path / "capture", tmp_path / "two", fmt, log=JobLog(log), **window, **compute)
+    assert "6 files in 3 parts" in log.getvalue()
+    assert two.item_count == one.item_count > 0
+    assert two.bad_records == one.bad_records and len(one.bad_records) == 2  # broken lines, short payloads
+    assert two.skipped_records == one.skipped_records and len(one.skipped_records) == 2  # window, shadow
+    assert two.message == one.message and two.input_files == one.input_files == 6
+    assert (tmp_path / "two" / "constraint_violations.json").read_text() == \
+        (tmp_path / "one" / "constraint_violations.json").read_text()
+    for mine, theirs in zip(_features(tmp_path / "two"), _features(tmp_path / "one"), strict=True):
+        assert (mine["name"], mine["inferred_type"]) == (theirs["name"], theirs["inferred_type"])
+        key = "numerical_statistics" if "numerical_statistics" in theirs else "string_statistics"
+        assert mine[key]["common"] == theirs[key]["common"]
