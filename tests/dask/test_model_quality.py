@@ -77,3 +77,36 @@ def test_a_task_s_failure_is_the_job_s_failure_with_the_same_reason(client, tmp_
                               **{**ATTRIBUTES, "ground_truth_attribute": "truth"}, **extra)
         reasons.append(str(failed.value))
     assert "'truth' is not a column" in reasons[0] and reasons[1] == reasons[0]
+
+
+def test_merged_records_in_a_window_give_the_single_process_metrics(client, tmp_path):
+    """The monitoring job's input: merged capture + ground-truth records, several files, a window."""
+    rng = np.random.default_rng(9)
+    folder = tmp_path / "merge" / "ep" / "AllTraffic" / "2024" / "05" / "01" / "10"
+    folder.mkdir(parents=True)
+    for part in range(5):
+        lines = []
+        for i in range(800):
+            label = int(rng.integers(0, 2))
+            score = float(np.clip(label * 0.3 + rng.random() * 0.7, 0, 1))
+            minute = "59" if i % 50 == 0 else "15"  # some records after the window's end
+            lines.append(json.dumps({
+                "eventVersion": "0",
+                "groundTruthData": {"data": "" if i % 77 == 1 else str(label), "encoding": "CSV"},
+                "captureData": {"endpointOutput": {"mode": "OUTPUT", "data": f"{score:.4f}", "encoding": "CSV",
+                                                   "observedContentType": "text/csv"}},
+                "eventMetadata": {"eventId": f"{part}-{i}", "inferenceId": str(i),
+                                  "inferenceTime": f"2024-05-01T1{0 if minute == '15' else 1}:{minute}:00Z"}}))
+        (folder / f"part-{part:05d}.jsonl").write_text("\n".join(lines) + "\n")
+    fmt = {"sagemakerMergeJson": {"captureIndexNames": ["endpointOutput"]}}
+    options = {"problem_type": "BinaryClassification", "probability_attribute": "0",
+               "probability_threshold_attribute": "0.6", "start_time": "2024-05-01T10:00:00Z",
+               "end_time": "2024-05-01T11:00:00Z"}
+    one = model_quality_job(tmp_path / "merge", tmp_path / "one", fmt, **options)
+    two = model_quality_job(tmp_path / "merge", tmp_path / "two", fmt, **options,
+                            compute=model_quality_compute(DaskRunner(client), part_bytes=600_000))
+    assert two.item_count == one.item_count > 3_000
+    assert two.bad_records == one.bad_records != {} and two.skipped_records == one.skipped_records != {}
+    assert two.message == one.message and two.input_files == one.input_files == 5
+    values = [_split_values(json.loads((tmp_path / run / "statistics.json").read_text()))[0] for run in ("one", "two")]
+    assert values[1] == values[0]
