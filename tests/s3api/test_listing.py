@@ -75,3 +75,7 @@ def test_listing_details(s3: Any, listed: str) -> None:
     truncated = s3.list_objects(Bucket=listed, MaxKeys=3)
     assert truncated["IsTruncated"] and [c["Key"] for c in truncated["Contents"]] == sorted(KEYS)[:3]
     assert error_of(s3.list_objects_v2, Bucket="missing-bucket-x")["Error"]["Code"] == "NoSuchBucket"
+    # boto3 asks for url-encoded names and decodes them; a prefix of a control character survives both ways.
+    for call in (s3.list_objects, s3.list_objects_v2):
+        odd = call(Bucket=listed, Prefix="\n", Delimiter="/")
+        assert (odd["Prefix"], odd.get("Contents"), odd.get("CommonPrefixes")) == ("\n", None, None)

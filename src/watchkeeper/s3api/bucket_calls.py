@@ -108,7 +108,9 @@ async def list_objects(deps: Deps, req: S3Request) -> S3Response:
             item.append(("Owner", _owner(req)))
         contents.append(("Contents", item))
     last = max([k for k, _, _ in entries] + prefixes) if (entries or prefixes) else ""
-    head: list[tuple[str, object]] = [("Name", req.bucket), ("Prefix", enc(req.query.get("prefix", "")))]
+    # What S3 encodes differs by version (botocore decodes the same members): v1 leaves Prefix as it is.
+    prefix = req.query.get("prefix", "")
+    head: list[tuple[str, object]] = [("Name", req.bucket), ("Prefix", enc(prefix) if v2 else prefix)]
     if v2:
         head += [("KeyCount", len(entries) + len(prefixes))]
         if "continuation-token" in req.query:

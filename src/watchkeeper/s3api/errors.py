@@ -64,5 +64,7 @@ def from_auth(error: AuthError) -> S3Error:
             "and signing method.",
             403,
         )
+    if error.message.startswith("X-Amz-Expires must be between"):
+        return S3Error("AccessDenied", f"Request has expired or is not valid: {error.message}", 403)
     code, status, message = _AUTH.get(error.code, ("AccessDenied", 403, None))
     return S3Error(code, message or error.message, status)

@@ -123,7 +123,7 @@ def _copy_part(deps: Deps, req: S3Request, limit: int) -> tuple[str, str]:
     span = req.headers.get("x-amz-copy-source-range", "")
     if span:
         a, _, b = span.removeprefix("bytes=").partition("-")
-        if not (a.isdigit() and b.isdigit()) or int(a) > int(b):
+        if not span.startswith("bytes=") or not (a.isdigit() and b.isdigit()) or int(a) > int(b):
             raise S3Error("InvalidArgument", "The x-amz-copy-source-range value must be of the form bytes=first-last "
                           "where first and last are the zero-based offsets of the first and last bytes to copy",
                           ArgumentName="x-amz-copy-source-range")

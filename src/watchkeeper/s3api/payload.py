@@ -31,9 +31,8 @@ class Body:
     def __init__(self, receive: Receive, headers: dict[str, str], seed: Seed | None, timeout: float) -> None:
         self.receive, self.headers, self.seed, self.timeout = receive, headers, seed, timeout
         self.payload = seed.payload if seed else headers.get("x-amz-content-sha256", UNSIGNED_PAYLOAD)
-        self.chunked = self.payload in (SIGNED_CHUNKS, UNSIGNED_TRAILER) or "aws-chunked" in headers.get(
-            "content-encoding", ""
-        )
+        # The framing follows the declared payload; `Content-Encoding: aws-chunked` alone is only a label.
+        self.chunked = self.payload in (SIGNED_CHUNKS, UNSIGNED_TRAILER)
         self.md5 = hashlib.md5()
         self.size = 0
         algorithm = header_algorithm(headers)
