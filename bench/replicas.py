@@ -4,7 +4,11 @@ phase took, how the work split between replicas, and checks that every execution
 report to a witness over TCP, as in tests/replicas/).
 
     .venv/bin/python bench/replicas.py --schedules 200 --kill          # the issue's test, at full size
-    .venv/bin/python bench/replicas.py --schedules 10000 --workers 0   # the schedulers alone, 10,000 schedules
+    .venv/bin/python bench/replicas.py --schedules 10000 --direct      # 2 schedulers, 10,000 schedules due at once
+
+--direct: the schedules are created beforehand through the services (no HTTP; the API is not what is measured),
+Pending until the fleet of schedulers is up; then they are all released at one instant, and the clock runs until
+every execution has started (activation, then firing: each execution row and its queued job written).
 
 Needs Debian's postgresql (or WATCHKEEPER_TEST_POSTGRES_URL).
 """
@@ -12,6 +16,7 @@ Needs Debian's postgresql (or WATCHKEEPER_TEST_POSTGRES_URL).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import re
 import sys
@@ -23,6 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import psutil
+from sqlalchemy import update
 from tests.postgres_server import PostgresCluster
 from tests.replicas.fleet import (
     Fleet,
@@ -35,6 +42,11 @@ from tests.replicas.fleet import (
     schedule_config,
     wait_until,
 )
+
+from watchkeeper.config import Settings
+from watchkeeper.services.container import Services
+from watchkeeper.services.context import RequestContext
+from watchkeeper.store.tables import monitoring_schedules
 
 STARTED = re.compile(r"monitoring execution started: schedule=(\S+)")
 
@@ -49,6 +61,7 @@ def main() -> None:
     parser.add_argument("--work-seconds", type=float, default=0.2, help="what each job sleeps")
     parser.add_argument("--kill", action="store_true", help="kill -9 one process of each role on the way")
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--direct", action="store_true", help="schedulers only; schedules created beforehand")
     args = parser.parse_args()
 
     cluster = None
@@ -59,13 +72,21 @@ def main() -> None:
     witness = Witness()
     with tempfile.TemporaryDirectory() as root:
         counts = {"api": args.apis, "scheduler": args.schedulers, "worker": args.workers}
+        if args.direct:
+            counts = {"scheduler": args.schedulers}
         env = env_for(args.schedules, concurrent_jobs=args.concurrent_jobs)
-        fleet = Fleet(Path(root) / "data", fresh_database(server_url), counts, env)
+        database_url = fresh_database(server_url)
+        fleet = Fleet(Path(root) / "data", database_url, counts, env)
         try:
+            if args.direct:
+                create_directly(Path(root) / "data", database_url, args.schedules, witness.port)
             began = time.perf_counter()
             fleet.start()
             print(f"fleet {counts} up in {time.perf_counter() - began:.1f} s", flush=True)
-            run(fleet, witness, args)
+            if args.direct:
+                release(fleet, args)
+            else:
+                run(fleet, witness, args)
         finally:
             fleet.stop()
             witness.close()
@@ -127,7 +148,58 @@ def run(fleet: Fleet, witness: Witness, args: argparse.Namespace) -> None:
     report(fleet, witness, names, held, args)
 
 
-def report(fleet: Fleet, witness: Witness, names: list[str], held: list[str], args: argparse.Namespace) -> None:
+def create_directly(data_dir: Path, database_url: str, n: int, witness_port: int) -> None:
+    settings = dataclasses.replace(
+        Settings(),
+        data_dir=data_dir,
+        database_url=database_url,
+        schedule_activation_seconds=10**7,  # Pending until released
+        max_monitoring_schedules=n + 10,
+    )
+    services = Services.build(settings)
+    try:
+        ctx = RequestContext(settings.account_id, settings.default_region)
+        services.endpoints.create_model(ctx, {"ModelName": "churn", "PrimaryContainer": {"Image": "x"}})
+        services.endpoints.create_endpoint_config(
+            ctx,
+            {
+                "EndpointConfigName": "churn",
+                "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": "churn"}],
+                "DataCaptureConfig": {
+                    "InitialSamplingPercentage": 100,
+                    "DestinationS3Uri": "s3://fleet/capture",
+                    "CaptureOptions": [{"CaptureMode": "Input"}],
+                },
+            },
+        )
+        services.endpoints.create(ctx, {"EndpointName": "churn", "EndpointConfigName": "churn"})
+        began = time.perf_counter()
+        for i in range(n):
+            name = f"fleet-{i:05d}"
+            services.schedules.create(ctx, name, schedule_config(name, "churn", witness_port, 0), [])
+        print(f"{n} schedules created through the services in {time.perf_counter() - began:.1f} s", flush=True)
+    finally:
+        services.close()
+
+
+def release(fleet: Fleet, args: argparse.Namespace) -> None:
+    """Every Pending schedule due now, at one instant; then wait for all executions to be started."""
+    n = args.schedules
+    cpu_before = {m.pid: psutil.Process(m.pid).cpu_times() for m in fleet.members}
+    began = time.perf_counter()
+    with fleet.engine.begin() as conn:
+        conn.execute(update(monitoring_schedules).values(pending_until=time.time()))
+    wait_until(lambda: len(fleet.executions()) >= n, timeout=args.timeout, interval=0.5)
+    elapsed = time.perf_counter() - began
+    cpu = {
+        pid: sum(psutil.Process(pid).cpu_times()[:2]) - sum(before[:2]) for pid, before in cpu_before.items()
+    }
+    print(f"all {n} executions started {elapsed:.1f} s after release ({n / elapsed:.0f}/s)", flush=True)
+    print(f"scheduler CPU seconds: {', '.join(f'{c:.1f}' for c in cpu.values())}")
+    report(fleet, None, [f"fleet-{i:05d}" for i in range(n)], [], args)
+
+
+def report(fleet: Fleet, witness: Witness | None, names: list[str], held: list[str], args: argparse.Namespace) -> None:
     rows = fleet.executions()
     per_schedule = Counter(r.schedule_name for r in rows)
     statuses = Counter(r.status for r in rows)
@@ -138,7 +210,7 @@ def report(fleet: Fleet, witness: Witness, names: list[str], held: list[str], ar
     for member in fleet.of("scheduler"):
         fired = len(STARTED.findall(member.process.log_path.read_text(errors="replace")))
         print(f"  scheduler pid {member.pid}: started {fired} executions")
-    if args.workers:
+    if witness is not None and args.workers:
         starts, ends = witness.count("start"), witness.count("end")
         twice = [name for name, count in starts.items() if count > 1]
         completed = {r.schedule_name for r in rows if r.status == "Completed"}
