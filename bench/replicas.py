@@ -117,6 +117,8 @@ def run(fleet: Fleet, witness: Witness, args: argparse.Namespace) -> None:
     if args.kill:
         time.sleep(1.0)
         kill(fleet.of("api")[0])
+        # The scheduler once it has work in hand: a quarter of the executions started.
+        wait_until(lambda: len(fleet.executions()) >= len(names) // 4, timeout=600, interval=0.1)
         kill(fleet.of("scheduler")[0])
         if fleet.of("worker"):
             wait_until(lambda: bool(fleet.jobs_leased_by(fleet.of("worker")[0])), timeout=60, interval=0.05)
