@@ -6,8 +6,8 @@ Inputs (written once, with numpy and polars): a CSV dataset of 20 features (10 f
 integers with 2% words in one, 2 small categoricals) as one file, cut by the executor into 32 MB parts; and the
 same features as SageMaker capture records in `--files` files (whole files are the parts). For each: wall time
 and records/s of `suggest_baseline` in this process, then with the cluster (its start-up timed apart), the CPU
-seconds each spent (this process's, each worker's: on a busy machine they say what the wall times cannot), and
-whether the two runs agree (item count, constraints.json, bad rows).
+seconds each spent (this process's, each worker's: on a busy machine they say what the wall times cannot),
+each worker's peak RSS, and whether the two runs agree (item count, constraints.json, bad rows).
 """
 
 from __future__ import annotations
@@ -88,8 +88,15 @@ def measure(label: str, source: Path, fmt: dict, out: Path, client: object, reco
         "one_process_cpu_s": round(single_cpu, 2),
         "cluster_s": round(spread, 2), "cluster_records_per_s": round(records / spread),
         "cluster_driver_cpu_s": round(driver_cpu, 2), "cluster_worker_cpu_s": [round(c, 2) for c in workers_cpu],
+        "worker_peak_rss_mb": sorted(round(kb / 1024) for kb in client.run(_peak_rss_kb).values()),
         "speed-up": round(single / spread, 2), "same_counts_and_constraints": same,
     }), flush=True)
+
+
+def _peak_rss_kb() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -112,7 +113,12 @@ def test_more_than_one_instance_starts_a_local_cluster_of_worker_processes(tmp_p
     executor = DaskExecutor(InMemoryExecutor(lambda job: 0), max_workers=2)
     try:
         job = staged(tmp_path, "two-instances", data, instances=2)
-        assert executor.run(job).exit_code == 0
+        outcomes = []
+        # in a thread of its own, as the runner runs each job
+        runner = threading.Thread(target=lambda: outcomes.append(executor.run(job)))
+        runner.start()
+        runner.join(timeout=240)
+        assert [outcome.exit_code for outcome in outcomes] == [0]
         assert len(executor._cluster.workers) == 2
         assert "(2 workers)" in (job.root.root / "job.log").read_text()
     finally:
