@@ -49,7 +49,7 @@ def fleet(tmp_path: Path, postgres_url: str) -> Iterator[Fleet]:
         members.stop()
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(240)  # fixtures included: six processes start on a busy machine
 def test_every_execution_runs_once_while_one_process_of_each_role_is_killed(fleet: Fleet, witness: Witness) -> None:
     api, scheduler, worker = fleet.of("api"), fleet.of("scheduler"), fleet.of("worker")
     clients, dead = fleet.clients(), set[int]()
