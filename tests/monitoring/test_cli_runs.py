@@ -195,7 +195,7 @@ def test_two_servers_on_one_store_start_each_execution_once(tmp_path: Path) -> N
         second.stop()
 
 
-def test_run_on_a_type_whose_analysis_is_not_built_says_failed_with_the_reason(tmp_path: Path) -> None:
+def test_run_of_an_execution_that_cannot_start_says_failed_with_the_reason(tmp_path: Path) -> None:
     """The execution the run created is Failed (as ListMonitoringExecutions says), so is the run: exit 1."""
     from tests.api.conftest import job_definition_request
     from tests.plans.conftest import CTX
@@ -215,7 +215,8 @@ def test_run_on_a_type_whose_analysis_is_not_built_says_failed_with_the_reason(t
             },
         )
         services.endpoints.create(CTX, {"EndpointName": "churn-endpoint", "EndpointConfigName": "c"})
-        services.job_definitions.create(CTX, MODEL_BIAS, job_definition_request("ModelBias", "bias"))
+        services.job_definitions.create(CTX, MODEL_BIAS, {**job_definition_request("ModelBias", "bias"),
+                                                          "ModelBiasBaselineConfig": {"BaseliningJobName": "nope"}})
         services.schedules.create(
             CTX,
             "bias-hourly",
@@ -235,5 +236,5 @@ def test_run_on_a_type_whose_analysis_is_not_built_says_failed_with_the_reason(t
         timeout=120,
     )
     assert run.returncode == 1, run.stdout + run.stderr
-    assert run.stdout.startswith("bias-hourly: Failed. ModelBias executions are not supported"), run.stdout
+    assert run.stdout.startswith("bias-hourly: Failed. The baselining job nope named by this schedule's "), run.stdout
     assert "Skipped" not in run.stdout

@@ -124,16 +124,31 @@ def test_an_executor_that_times_out_fails_the_execution(services: Services) -> N
     assert (failed.status, failed.failure_reason) == ("Failed", timed_out.failure_reason)
 
 
-@pytest.mark.parametrize("kind", ["ModelBias", "ModelExplainability"])
-def test_types_whose_analysis_is_not_built_fail_through_their_plan(services: Services, kind: str) -> None:
+@pytest.mark.parametrize(("kind", "jobs"), [("ModelBias", ["groundtruth-merge", "model-bias-monitoring"]),
+                                           ("ModelExplainability", ["model-explainability"])])
+def test_clarify_types_run_through_their_plan(services: Services, kind: str, jobs: list[str]) -> None:
     started = services.starter.start(schedule(services, kind), FIRE)
+    assert started is not None and started.job_name is not None
+    executor = InMemoryExecutor({f"{name}-": succeed() for name in jobs})
+    run_pending(services, executor)
+    assert [job.name.split("-2026")[0] for job in executor.jobs] == jobs
+    assert execution(services, started.execution_id).status == "Completed"
+    analysis = executor.jobs[-1].request
+    assert analysis["Environment"]["analysis_config"] == "/opt/ml/processing/input/config"
+    assert analysis["ProcessingInputs"][0]["S3Input"]["S3Uri"] == "s3://bucket/analysis_config.json"
+
+
+def test_a_baselining_job_that_does_not_exist_fails_the_execution_at_start(services: Services) -> None:
+    services.job_definitions.create(CTX, BY_NAME["ModelBias"], {
+        **job_definition_request("ModelBias", "bias-def"), "ModelBiasBaselineConfig": {"BaseliningJobName": "nope"}})
+    services.schedules.create(CTX, "bias", {"ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"},
+                                            "MonitoringJobDefinitionName": "bias-def", "MonitoringType": "ModelBias"},
+                              [])
+    started = services.starter.start(services.schedules.find_row(CTX, "bias"), FIRE)
     assert started is not None and started.job_name is None
     failed = execution(services, started.execution_id)
     assert failed.status == "Failed"
-    assert failed.failure_reason == (
-        f"{kind} executions are not supported by this Watchkeeper version yet; "
-        "DataQuality and ModelQuality schedules run."
-    )
+    assert failed.failure_reason == "The baselining job nope named by this schedule's BaselineConfig does not exist."
     assert job_names(services) == []
 
 
@@ -148,9 +163,13 @@ def test_run_waits_for_the_whole_plan(services: Services) -> None:
 
 
 def test_run_reports_a_failure_at_start(services: Services) -> None:
-    schedule(services, "ModelBias")
+    services.job_definitions.create(CTX, BY_NAME["ModelBias"], {
+        **job_definition_request("ModelBias", "bias-def"), "ModelBiasBaselineConfig": {"BaseliningJobName": "nope"}})
+    services.schedules.create(CTX, "modelbias-hourly", {
+        "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"}, "MonitoringJobDefinitionName": "bias-def",
+        "MonitoringType": "ModelBias"}, [])
     status, detail = run_execution(services, CTX, "modelbias-hourly", FIRE, None, executor=InMemoryExecutor({}))
-    assert status == "Failed" and "ModelBias executions are not supported" in detail
+    assert status == "Failed" and "The baselining job nope" in detail
     again = run_execution(services, CTX, "modelbias-hourly", FIRE, None, executor=InMemoryExecutor({}))
     assert again[0] == "Skipped"
 
