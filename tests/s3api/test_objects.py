@@ -78,6 +78,18 @@ def test_conditional_get(s3: Any, bucket: str) -> None:
         "HTTPStatusCode"] == 304
 
 
+def test_conditional_put(s3: Any, bucket: str) -> None:
+    etag = s3.put_object(Bucket=bucket, Key="once", Body=b"first", IfNoneMatch="*")["ETag"]
+    assert error_of(s3.put_object, Bucket=bucket, Key="once", Body=b"second", IfNoneMatch="*")["Error"]["Code"] \
+        == "PreconditionFailed"
+    assert error_of(s3.put_object, Bucket=bucket, Key="once", Body=b"x", IfMatch='"0"')["Error"]["Code"] \
+        == "PreconditionFailed"
+    s3.put_object(Bucket=bucket, Key="once", Body=b"third", IfMatch=etag)
+    assert s3.get_object(Bucket=bucket, Key="once")["Body"].read() == b"third"
+    assert error_of(s3.put_object, Bucket=bucket, Key="absent", Body=b"", IfMatch=etag)["Error"]["Code"] \
+        == "NoSuchKey"
+
+
 def test_errors_in_s3_xml(s3: Any, bucket: str) -> None:
     error = error_of(s3.get_object, Bucket=bucket, Key="missing/key")
     assert error["Error"] == {"Code": "NoSuchKey", "Message": "The specified key does not exist.",
