@@ -95,6 +95,7 @@ def test_errors_in_s3_xml(s3: Any, bucket: str) -> None:
     assert error["Error"] == {"Code": "NoSuchKey", "Message": "The specified key does not exist.",
                               "Key": "missing/key", "Resource": f"/{bucket}/missing/key"}
     assert error_of(s3.get_object, Bucket="no-such-bucket-here", Key="k")["Error"]["Code"] == "NoSuchBucket"
+    assert error_of(s3.get_object, Bucket=bucket, Key="folder/")["Error"]["Code"] == "NoSuchKey"
     assert error_of(s3.put_object, Bucket=bucket, Key="k" * 1025, Body=b"")["Error"]["Code"] == "KeyTooLongError"
     refused = error_of(s3.put_object, Bucket=bucket, Key="a/../b", Body=b"")
     assert refused["Error"]["Code"] == "InvalidArgument" and "'a/../b'" in refused["Error"]["Message"]

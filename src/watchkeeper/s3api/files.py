@@ -78,6 +78,8 @@ class Files:
         return tempfile.mkstemp(dir=self.tmp, prefix="s3-")
 
     def stat(self, bucket: str, key: str) -> tuple[Path, Stat] | None:
+        if key.endswith("/") and len(key.encode("utf-8", "surrogatepass")) <= MAX_KEY_BYTES:
+            return None  # a "folder" key is never an object here: reading it is NoSuchKey, as for any absent key
         path = self.path(bucket, key)
         try:
             st = os.stat(path, follow_symlinks=False)
