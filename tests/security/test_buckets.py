@@ -36,6 +36,8 @@ BOB = ("AKIABOB00000000002", "bob-secret-key-9876543210", "222222222222")
 KEYS = {"alice": ALICE, "bob": BOB}
 KINDS = ("DataQuality", "ModelQuality", "ModelBias", "ModelExplainability")
 BATCH = "BatchTransformInput"
+# A transform job needs a model server; none answers here (the jobs are refused or never looked at).
+MODEL = {"Image": "x", "Environment": {"WATCHKEEPER_UPSTREAM_URL": "http://127.0.0.1:9"}}
 
 
 def denied(uri: str, member: str) -> str:
@@ -88,6 +90,16 @@ def build(operation: str, name: str, bucket: str, batch: bool = False) -> dict[s
         }
     elif operation == "CreateProcessingJob":
         request = processing_job(name)
+    elif operation == "CreateTransformJob":
+        request = {
+            "TransformJobName": name,
+            "ModelName": name,
+            "TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://x/in"}},
+                               "ContentType": "text/csv", "SplitType": "Line"},
+            "TransformOutput": {"S3OutputPath": "s3://x/out"},
+            "TransformResources": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+            "DataCaptureConfig": {"DestinationS3Uri": "s3://x/capture"},
+        }
     elif "MonitoringSchedule" in operation:
         request = {
             "MonitoringScheduleName": name,
@@ -120,7 +132,8 @@ def call(client: Any, operation: str, request: dict[str, Any]) -> Any:
 
 def exists(client: Any, operation: str, name: str) -> bool:
     noun = operation.removeprefix("Create").removeprefix("Update")
-    member = {"CreateEndpointConfig": "EndpointConfigName", "CreateProcessingJob": "ProcessingJobName"}.get(
+    member = {"CreateEndpointConfig": "EndpointConfigName", "CreateProcessingJob": "ProcessingJobName",
+              "CreateTransformJob": "TransformJobName"}.get(
         operation, "MonitoringScheduleName" if "MonitoringSchedule" in operation else "JobDefinitionName"
     )
     try:
@@ -148,7 +161,7 @@ CASES = [(operation, path) for operation, rules in RULES.items() for path, rule 
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     process = ServerProcess(tmp_path_factory.mktemp("buckets"), keys=KEYS).start()
     alice = process.client(keys=ALICE[:2])
-    alice.create_model(ModelName="alice-model", PrimaryContainer={"Image": "x"})
+    alice.create_model(ModelName="alice-model", PrimaryContainer=MODEL)
     request = build("CreateEndpointConfig", "alice-capture", "alicecap")
     request["ProductionVariants"][0]["ModelName"] = "alice-model"
     request["DataCaptureConfig"]["DestinationS3Uri"] = "s3://alicecap/capture"
@@ -165,7 +178,7 @@ def alice(server: ServerProcess) -> Any:
 @pytest.fixture(scope="module")
 def bob(server: ServerProcess) -> Any:
     client = server.client(keys=BOB[:2])
-    client.create_model(ModelName="bob-model", PrimaryContainer={"Image": "x"})
+    client.create_model(ModelName="bob-model", PrimaryContainer=MODEL)
     return client
 
 
@@ -177,6 +190,8 @@ def prepared(client: Any, operation: str, request: dict[str, Any], owner: str) -
     """Point an endpoint config at the caller's model; an update needs the caller's schedule to exist."""
     if operation == "CreateEndpointConfig":
         request["ProductionVariants"][0]["ModelName"] = f"{owner}-model"
+    if operation == "CreateTransformJob":
+        request["ModelName"] = f"{owner}-model"
     if operation == "UpdateMonitoringSchedule":
         client.create_monitoring_schedule(
             MonitoringScheduleName=request["MonitoringScheduleName"],
