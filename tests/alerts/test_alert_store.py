@@ -168,10 +168,14 @@ def test_m_of_n_executions_transitions_history_and_notifications(world: World) -
     assert "NextToken" not in rest
     assert alerts.list_history(world.ctx, {"MonitoringAlertName": ALERT})["MonitoringAlertHistory"]
 
-    # Delivery: nothing listens on the webhook, so two tries and a dead letter; no alarm history for it.
+    # Delivery: nothing listens on the webhook, so two tries and a dead letter each, one transition after the other
+    # (a later one waits while an earlier one is pending); no alarm history for them.
     world.services.notifier.deliver_due()
-    world.clock.advance(5)
-    world.services.notifier.deliver_due()
+    assert [n.status for n in notifications(world)] == ["pending"] * 4
+    assert [n.attempts for n in notifications(world)] == [1, 0, 0, 0]
+    for _ in range(8):
+        world.clock.advance(5)
+        world.services.notifier.deliver_due()
     assert {n.status for n in notifications(world)} == {"dead"}
     with world.services.db.read() as conn:
         assert conn.execute(select(alarm_history).where(alarm_history.c.account == world.ctx.account)).all() == []

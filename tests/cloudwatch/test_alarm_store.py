@@ -93,3 +93,28 @@ def test_transition_once_evaluation_and_delivery(services: Services) -> None:
     assert alarms.purge() >= 4
     assert alarms.describe_alarm_history(ctx, {"AlarmName": "a"})["AlarmHistoryItems"] == []
     assert alarms.describe_alarms(ctx, {"AlarmNames": ["a"]})["MetricAlarms"]
+
+
+def test_an_alarms_notifications_go_out_in_order(services: Services) -> None:
+    """A later transition of the same alarm and topic waits while an earlier one is pending or being sent (two
+    replicas delivering at once must not send OK before ALARM); a dead earlier one holds nothing back."""
+    account = f"{random.randrange(10**11, 10**12)}"
+    with services.db.write() as conn:
+        for text in ("ALARM", "OK"):
+            conn.execute(alarm_notifications.insert().values(
+                account=account, region="us-east-1", alarm_name="a", topic_arn=TOPIC, message=text,
+                status="pending", attempts=0, next_attempt=NOW, created=NOW, source="alarm"))
+        rows = conn.execute(select(alarm_notifications).where(alarm_notifications.c.account == account)
+                            .order_by(alarm_notifications.c.id)).all()
+    first, second = rows
+    notifier = services.notifier
+    assert notifier._claim(second) is False  # the ALARM message is still pending
+    assert notifier._claim(first) is True  # ... now being sent by this worker
+    assert notifier._claim(second) is False
+    with services.db.read() as conn:
+        sending = conn.execute(select(alarm_notifications).where(alarm_notifications.c.id == first.id)).one()
+    notifier._record(sending, "HTTP 500")  # back to pending, after a backoff
+    assert notifier._claim(second) is False
+    with services.db.write() as conn:
+        conn.execute(alarm_notifications.update().where(alarm_notifications.c.id == first.id).values(status="dead"))
+    assert notifier._claim(second) is True

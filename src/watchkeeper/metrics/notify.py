@@ -103,13 +103,24 @@ class Notifier:
         return delivered
 
     def _claim(self, row: Row[Any]) -> bool:
+        """Take the notification unless another worker has, or an earlier one of the same alarm (or alert) to the
+        same topic is still pending or being sent: a receiver gets an alarm's transitions in order (ALARM, then
+        OK), even from two replicas. A dead earlier one no longer holds the later ones back."""
         n = alarm_notifications.c
+        earlier = alarm_notifications.alias("earlier")
+        e = earlier.c
         now = self.clock.now()
+        held = (
+            select(e.id)
+            .where(e.id < row.id, e.account == row.account, e.region == row.region, e.alarm_name == row.alarm_name,
+                   e.topic_arn == row.topic_arn, e.source == row.source, e.status.in_(("pending", "sending")))
+            .exists()
+        )
         with self.db.write() as conn:
             return bool(
                 conn.execute(
                     update(alarm_notifications)
-                    .where(n.id == row.id, n.status == row.status, n.attempts == row.attempts)
+                    .where(n.id == row.id, n.status == row.status, n.attempts == row.attempts, ~held)
                     .values(status="sending", claim_expires=now + CLAIM_SECONDS)
                 ).rowcount
             )
