@@ -42,3 +42,18 @@ def test_parts_give_the_rows_and_counts_of_whole_files(tmp_path):
     assert whole.height == 298  # 300 lines, one not JSON, one without data
     assert part_stats == whole_stats
     assert whole_stats.files == 3 and whole_stats.lines == 300
+
+
+def test_wide_records_are_batched_by_payload_text_with_a_floor_of_records(tmp_path, monkeypatch):
+    from watchkeeper.capture import reader as R
+
+    paths = _files(tmp_path)
+    whole, whole_stats, _ = _read(paths, 1 << 30)
+    monkeypatch.setattr(R, "BATCH_BYTES", 500)  # ~40 records of payload text
+    monkeypatch.setattr(R, "WIDE_BATCH_MIN_ROWS", 120)
+    reader = CaptureReader(names=["label", "a", "b", "c"], batch_rows=10_000)
+    frames = [batch.frame for batch in reader.batches(file_contents(paths, None, part_bytes=2000))]
+    heights = [frame.height for frame in frames]
+    assert len(frames) > 1 and all(height >= 120 for height in heights[:-1]), heights
+    assert_frame_equal(pl.concat(frames), whole)
+    assert reader.stats == whole_stats

@@ -24,6 +24,7 @@ from datetime import datetime
 import polars as pl
 
 from watchkeeper.analysis.columns import Tabular, read_lines, read_ndjson
+from watchkeeper.analysis.states import EXACT_MOMENTS_MAX_ROWS
 from watchkeeper.capture.payloads import BAD_BASE64, NESTED_JSON, side_text
 from watchkeeper.capture.window import NO_TIME, parse_time, select_frame
 
@@ -48,6 +49,11 @@ ANALYSIS_SCHEMA = {
     "captureData": pl.Struct({ENDPOINT_INPUT: _PAYLOAD, ENDPOINT_OUTPUT: _PAYLOAD}),
     "eventMetadata": pl.Struct({"inferenceTime": pl.String, "invocationSource": pl.String}),
 }
+
+# A batch of wide records is cut at about this much payload text (memory grows with values, not records),
+# but holds more records than the moments' value-by-value path takes (analysis/states.py).
+BATCH_BYTES = 64 << 20
+WIDE_BATCH_MIN_ROWS = EXACT_MOMENTS_MAX_ROWS + 1
 
 # Reasons a record is not analysed (or, for WRONG_WIDTH, analysed but malformed), as reported.
 UNPARSEABLE = "line is not a JSON capture record"
@@ -169,16 +175,19 @@ class CaptureReader:
                 yield select_window(_counted(pending.result(), self.stats), self.start, self.end, self.stats)
 
     def batches(self, contents: Iterable[bytes]) -> Iterator[Tabular]:
+        """Batches of `batch_rows` records or more; wide records (over BATCH_BYTES of payload text) in
+        smaller batches, but never below WIDE_BATCH_MIN_ROWS, whose moments take the vectorised path."""
         pending: list[pl.Series] = []
-        size = 0
+        size = text = 0
         for frame in self.records(contents, ANALYSIS_SCHEMA):
             if frame.height == 0:
                 continue
             lines = record_lines(frame, self.indices, self.output_first, self.stats)
             pending.append(lines)
             size += len(lines)
-            if size >= self.batch_rows:
+            text += int(lines.str.len_bytes().sum() or 0)
+            if size >= self.batch_rows or (text >= BATCH_BYTES and size >= WIDE_BATCH_MIN_ROWS):
                 yield tabularise(pl.concat(pending), self.names, self.stats)
-                pending, size = [], 0
+                pending, size, text = [], 0, 0
         if size:
             yield tabularise(pl.concat(pending), self.names, self.stats)
