@@ -15,9 +15,8 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from boto3.s3.transfer import TransferConfig  # noqa: E402
-
-from tests.server_process import ServerProcess  # noqa: E402
+from boto3.s3.transfer import TransferConfig
+from tests.server_process import ServerProcess
 
 MIB = 1024 * 1024
 
