@@ -84,6 +84,8 @@ def test_conditional_put(s3: Any, bucket: str) -> None:
         == "PreconditionFailed"
     assert error_of(s3.put_object, Bucket=bucket, Key="once", Body=b"x", IfMatch='"0"')["Error"]["Code"] \
         == "PreconditionFailed"
+    assert error_of(s3.put_object, Bucket=bucket, Key="once", Body=b"x", IfNoneMatch=etag)["Error"]["Code"] \
+        == "PreconditionFailed"
     s3.put_object(Bucket=bucket, Key="once", Body=b"third", IfMatch=etag)
     assert s3.get_object(Bucket=bucket, Key="once")["Body"].read() == b"third"
     assert error_of(s3.put_object, Bucket=bucket, Key="absent", Body=b"", IfMatch=etag)["Error"]["Code"] \

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from watchkeeper.errors import ValidationError
 from watchkeeper.s3api.errors import S3Error, access_denied, no_such_bucket
@@ -21,6 +21,7 @@ from watchkeeper.store.tables import bucket_owners
 # S3's rule for new buckets; existing folders are reached by the embedded store's looser one.
 NEW_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 ANY_BUCKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
+MAX_BUCKETS_PER_ACCOUNT = 1000  # claims through the SageMaker API count too
 IP_ADDRESS = re.compile(r"\d+\.\d+\.\d+\.\d+")
 
 
@@ -65,6 +66,13 @@ class Buckets:
                 return  # us-east-1 answers 200 to its owner's repeated create, and changes nothing
             raise S3Error("BucketAlreadyOwnedByYou", "Your previous request to create the named bucket "
                           "succeeded and you already own it.", 409, BucketName=bucket)
+        with self.db.read() as conn:
+            owned = conn.execute(
+                select(func.count()).select_from(bucket_owners).where(bucket_owners.c.account == ctx.account)
+            ).scalar_one()
+        if owner is None and owned >= MAX_BUCKETS_PER_ACCOUNT:
+            raise S3Error("TooManyBuckets", f"You have attempted to create more buckets than allowed "
+                          f"({MAX_BUCKETS_PER_ACCOUNT} per account here).", BucketName=bucket)
         self._claim(ctx, bucket)  # the claim first: a folder is never left for another account to take
         folder.mkdir(parents=True, exist_ok=True)
 

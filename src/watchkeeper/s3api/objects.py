@@ -91,7 +91,7 @@ def _write_conditions(deps: Deps, req: S3Request) -> None:
         return
     meta = deps.files.meta(req.bucket, req.key, *found)
     wanted = req.headers.get("if-match")
-    if req.headers.get("if-none-match", "").strip() == "*" or (
+    if req.headers.get("if-none-match", "").strip() in ("*", meta.etag, meta.etag.strip('"')) or (
         wanted is not None and wanted.strip() not in (meta.etag, meta.etag.strip('"'), "*")
     ):
         raise S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412,
