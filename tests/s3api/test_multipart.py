@@ -24,6 +24,11 @@ def test_managed_upload_and_download(s3: Any, bucket: str) -> None:
     head = s3.head_object(Bucket=bucket, Key="big/blob.bin")
     chunks = [data[i: i + 5 * MIB] for i in range(0, len(data), 5 * MIB)]
     assert head["ETag"] == s3_multipart_etag(chunks) and head["ContentLength"] == len(data)
+    for number, chunk in enumerate(chunks, start=1):  # GetObject ?partNumber= answers that part's bytes
+        part = s3.get_object(Bucket=bucket, Key="big/blob.bin", PartNumber=number)
+        assert part["Body"].read() == chunk and part["PartsCount"] == len(chunks)
+    assert error_of(s3.get_object, Bucket=bucket, Key="big/blob.bin", PartNumber=len(chunks) + 1)["Error"][
+        "Code"] == "InvalidPartNumber"
     out = io.BytesIO()
     s3.download_fileobj(bucket, "big/blob.bin", out, Config=config)  # ranged GETs, in parallel
     assert out.getvalue() == data

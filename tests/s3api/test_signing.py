@@ -153,6 +153,20 @@ def test_accounts_own_their_buckets(server: ServerProcess, s3: Any, bob_s3: Any,
         refused["Error"]["Message"]
 
 
+def test_list_buckets_in_pages(server: ServerProcess) -> None:
+    carol = server.client("s3", keys=BOB[:2])
+    names = sorted(f"page-{uuid.uuid4().hex[:10]}" for _ in range(3))
+    for name in names:
+        carol.create_bucket(Bucket=name)
+    seen, token = [], None
+    while True:
+        page = carol.list_buckets(MaxBuckets=2, Prefix="page-", **({"ContinuationToken": token} if token else {}))
+        seen += [b["Name"] for b in page["Buckets"]]
+        if not (token := page.get("ContinuationToken")):
+            break
+    assert seen == names
+
+
 def test_delete_bucket(s3: Any) -> None:
     name = f"del-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=name)

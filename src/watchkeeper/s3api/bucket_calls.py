@@ -23,8 +23,21 @@ def _owner(req: S3Request) -> list[tuple[str, object]]:
 
 async def list_buckets(deps: Deps, req: S3Request) -> S3Response:
     buckets = await run_in_threadpool(deps.buckets.list, req.ctx)  # type: ignore[attr-defined]
-    entries = [("Bucket", [("Name", name), ("CreationDate", iso_date(created))]) for name, created in buckets]
-    return xml_response(render("ListAllMyBucketsResult", [("Owner", _owner(req)), ("Buckets", entries)]))
+    prefix, token = req.query.get("prefix", ""), req.query.get("continuation-token", "")
+    limit_text = req.query.get("max-buckets", "10000")
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= 10000:
+        raise S3Error("InvalidArgument", "max-buckets must be an integer between 1 and 10000",
+                      ArgumentName="max-buckets", ArgumentValue=limit_text)
+    after = base64.urlsafe_b64decode(token.encode()).decode(errors="replace") if token else ""
+    chosen = [(n, c) for n, c in buckets if n.startswith(prefix) and n > after]
+    page, more = chosen[: int(limit_text)], len(chosen) > int(limit_text)
+    entries = [("Bucket", [("Name", name), ("CreationDate", iso_date(created))]) for name, created in page]
+    content: list[tuple[str, object]] = [("Owner", _owner(req)), ("Buckets", entries)]
+    if more:
+        content.append(("ContinuationToken", base64.urlsafe_b64encode(page[-1][0].encode()).decode()))
+    if prefix:
+        content.append(("Prefix", prefix))
+    return xml_response(render("ListAllMyBucketsResult", content))  # type: ignore[arg-type]
 
 
 async def create_bucket(deps: Deps, req: S3Request) -> S3Response:

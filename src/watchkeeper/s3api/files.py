@@ -32,6 +32,7 @@ class Meta:
     headers: dict[str, str] = field(default_factory=dict)  # x-amz-meta-*, Content-Encoding, Cache-Control ...
     checksum: list[str] | None = None  # [header name, value]
     parts: int = 0
+    part_sizes: list[int] | None = None  # a multipart object's parts, for GetObject ?partNumber=
 
 
 @dataclass(frozen=True)

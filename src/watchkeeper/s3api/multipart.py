@@ -198,7 +198,8 @@ def _complete(deps: Deps, req: S3Request, body: bytes) -> str:
                 with open(folder / f"part-{number}", "rb") as src:
                     shutil.copyfileobj(src, out, _CHUNK)
         combined = hashlib.md5(b"".join(bytes.fromhex(etag.strip('"')) for _, etag in wanted)).hexdigest()
-        meta = Meta(f'"{combined}-{len(wanted)}"', state["content_type"], state["headers"], None, len(wanted))
+        sizes = [have[n]["size"] for n, _ in wanted]
+        meta = Meta(f'"{combined}-{len(wanted)}"', state["content_type"], state["headers"], None, len(wanted), sizes)
         deps.files.commit(tmp, req.bucket, req.key, meta)
     finally:
         if os.path.exists(tmp):
