@@ -112,9 +112,11 @@ def data_quality_compute(runner: PartRunner, part_bytes: int = PART_BYTES) -> da
         def args(layout: Any) -> tuple[Any, ...]:
             return (fmt, names, layout, start_time, end_time)
 
-        results = runner.map(data_quality_part, parts[:1], [args(None)], progress) if parts else []
-        layout = results[0].layout if results else None  # a CSV's header names and width, from its first chunk
-        results += runner.map(data_quality_part, parts[1:], [args(layout)] * (len(parts) - 1), progress)
+        # A CSV's header names and width come from its first chunk: that part runs first, then the others.
+        first = min(len(parts), 1 if fmt.kind == "csv" else 0)
+        results = runner.map(data_quality_part, parts[:first], [args(None)] * first, progress)
+        layout = results[0].layout if results else None
+        results += runner.map(data_quality_part, parts[first:], [args(layout)] * (len(parts) - first), progress)
         if json_lines:
             results = _json_ranges_agree(runner, parts, results, args(None), progress)
         total = _merged(results)
@@ -170,16 +172,18 @@ def model_quality_compute(runner: PartRunner, part_bytes: int = PART_BYTES) -> m
         # The first part that yields rows fixes what the single process fixes on its first batch (the binary
         # positive label, a CSV's header and width); the parts after it run side by side.
         results: list[Folded] = []
-        while len(results) < len(parts) and (not results or results[-1].state is None):
+        needs_first = fmt.kind == "csv" or (problem_type == mqs.BINARY and attrs.positive_label is None)
+        while needs_first and len(results) < len(parts) and (not results or results[-1].state is None):
             index = len(results)
             layout = results[-1].layout if results else None
             results += runner.map(model_quality_part, parts[index:index + 1], [args(index, attrs, layout)], progress)
-        if results and len(results) < len(parts):
-            label = positive_label(results[-1])
+        if len(results) < len(parts):
+            label = positive_label(results[-1]) if results else None
             attributes = dataclasses.replace(attrs, positive_label=label) if label is not None else attrs
             rest = range(len(results), len(parts))
+            layout = results[-1].layout if results else None
             results += runner.map(model_quality_part, parts[len(results):],
-                                  [args(index, attributes, results[-1].layout) for index in rest], progress)
+                                  [args(index, attributes, layout) for index in rest], progress)
         total = _merged(results)
         reading = Reading()
         reading.stats.files = total.files
