@@ -1,5 +1,6 @@
 """AWS's Clarify notebooks, run as users run them (the SageMaker SDK in `.venv-sdk`), against a real Watchkeeper
-on moto's S3 server, with the notebooks' own models served by tests/notebook_models and their own data.
+alone (its S3 API over the embedded store), with the notebooks' own models served by tests/notebook_models and
+their own data.
 
 Expected numbers: the pre-training bias of the adult baseline is AWS's (tests/fixtures/aws); the rest is checked
 for its AWS shape and against what the model answered.
@@ -19,8 +20,7 @@ import pytest
 from tests.aws_fixtures import aws_fixture
 from tests.endpoint_helpers import FAST_ENV
 from tests.notebook_models.serving import start_model_server
-from tests.s3_server import ACCESS_KEY, REGION, SECRET_KEY
-from tests.sdk.test_sdk_flow import SDK_PYTHON, sdk_env
+from tests.sdk.test_sdk_flow import ACCESS_KEY, SDK_PYTHON, SECRET_KEY, sdk_env
 from tests.server_process import ServerProcess
 from watchkeeper.analysis.explain.drift import ndcg
 
@@ -33,25 +33,18 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> Iterator[ServerProcess]:
-    env = {
-        **FAST_ENV,
-        "WATCHKEEPER_INVOCATION_TIMEOUT_SECONDS": "10",
-        "WATCHKEEPER_S3_ENDPOINT_URL": s3_endpoint,
-        "WATCHKEEPER_S3_REGION": REGION,
-        "WATCHKEEPER_S3_ACCESS_KEY_ID": ACCESS_KEY,
-        "WATCHKEEPER_S3_SECRET_ACCESS_KEY": SECRET_KEY,
-    }
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    env = {**FAST_ENV, "WATCHKEEPER_INVOCATION_TIMEOUT_SECONDS": "10"}
     process = ServerProcess(tmp_path_factory.mktemp("clarify"), env=env,
                             keys={"sdk": (ACCESS_KEY, SECRET_KEY, "123456789012")}).start()
     yield process
     process.stop()
 
 
-def run_notebook(driver: str, tmp: Path, server: ServerProcess, s3_endpoint: str, *args: str) -> dict[str, Any]:
+def run_notebook(driver: str, tmp: Path, server: ServerProcess, *args: str) -> dict[str, Any]:
     bucket = f"nb-{uuid.uuid4().hex[:12]}"
     command = [str(SDK_PYTHON), str(HERE / driver), "--sagemaker-url", server.url, "--bucket", bucket, *args]
-    done = subprocess.run(command, env=sdk_env(tmp, server, s3_endpoint), capture_output=True, text=True,
+    done = subprocess.run(command, env=sdk_env(tmp, server), capture_output=True, text=True,
                           timeout=280, check=False)
     assert done.returncode == 0, (
         f"{driver} failed:\n{done.stderr[-6000:]}\n--- server log ---\n{server.log_path.read_text()[-4000:]}"
@@ -60,9 +53,9 @@ def run_notebook(driver: str, tmp: Path, server: ServerProcess, s3_endpoint: str
 
 
 @pytest.fixture(scope="module")
-def adult(tmp_path_factory: pytest.TempPathFactory, server: ServerProcess, s3_endpoint: str) -> Iterator[dict]:
+def adult(tmp_path_factory: pytest.TempPathFactory, server: ServerProcess) -> Iterator[dict]:
     with start_model_server("linear-learner") as model_url:
-        yield run_notebook("notebook_adult_bias.py", tmp_path_factory.mktemp("adult"), server, s3_endpoint,
+        yield run_notebook("notebook_adult_bias.py", tmp_path_factory.mktemp("adult"), server,
                            "--model-url", model_url,
                            "--data", str(NOTEBOOKS / "sm-clarify_model_bias_monitor_for_endpoint"))
 
@@ -100,10 +93,10 @@ def test_adult_bias_execution_reports_as_aws_does(adult: dict) -> None:
 
 
 @pytest.fixture(scope="module")
-def churn(tmp_path_factory: pytest.TempPathFactory, server: ServerProcess, s3_endpoint: str) -> Iterator[dict]:
+def churn(tmp_path_factory: pytest.TempPathFactory, server: ServerProcess) -> Iterator[dict]:
     with start_model_server("xgboost") as model_url:
         yield run_notebook("notebook_churn_bias_explainability.py", tmp_path_factory.mktemp("churn"), server,
-                           s3_endpoint, "--model-url", model_url,
+                           "--model-url", model_url,
                            "--data", str(NOTEBOOKS / "sm-model_monitor_bias_and_explainability_monitoring"))
 
 
@@ -136,10 +129,10 @@ def test_churn_explainability_baseline_and_execution(churn: dict) -> None:
         assert violation["description"].startswith("Feature attribution drift ")
 
 
-def test_clarify_processor_runs(tmp_path: Path, server: ServerProcess, s3_endpoint: str) -> None:
+def test_clarify_processor_runs(tmp_path: Path, server: ServerProcess) -> None:
     """SageMakerClarifyProcessor.run_pre_training_bias / run_post_training_bias / run_bias / run_explainability."""
     with start_model_server("linear-learner") as model_url:
-        report = run_notebook("clarify_processor.py", tmp_path, server, s3_endpoint, "--model-url", model_url,
+        report = run_notebook("clarify_processor.py", tmp_path, server, "--model-url", model_url,
                               "--data", str(NOTEBOOKS / "sm-clarify_model_bias_monitor_for_endpoint"))
     theirs = json.loads(aws_fixture("adult-clarify-bias-and-explainability", "bias-baseline-analysis.json")
                         .read_text())

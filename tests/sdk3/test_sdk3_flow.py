@@ -1,7 +1,7 @@
 """The SageMaker Python SDK 3.x flow (sagemaker.core.model_monitor, sagemaker.core.resources) against a real
-Watchkeeper on moto's S3 server, as tests/sdk/ runs the 2.x flow: the driver runs in `.venv-sdk3` in a
-subprocess and this test checks what the SDK got back and what landed in S3. Expected numbers come from AWS's
-own churn baseline in `tests/fixtures/aws/`.
+Watchkeeper alone (its S3 API over the embedded store), as tests/sdk/ runs the 2.x flow: the driver runs in
+`.venv-sdk3` in a subprocess and this test checks what the SDK got back and what landed in S3. Expected numbers
+come from AWS's own churn baseline in `tests/fixtures/aws/`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ import pytest
 
 from tests.aws_fixtures import aws_fixture
 from tests.endpoint_helpers import FAST_ENV
-from tests.s3_server import ACCESS_KEY, REGION, SECRET_KEY
-from tests.sdk.test_sdk_flow import keys_under, read_json, sdk_env
+from tests.sdk.test_sdk_flow import ACCESS_KEY, REGION, SECRET_KEY, keys_under, read_json, sdk_env
 from tests.server_process import ServerProcess
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,10 +34,10 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def s3(s3_endpoint: str) -> Any:
+def s3(server: ServerProcess) -> Any:
     return boto3.client(
         "s3",
-        endpoint_url=s3_endpoint,
+        endpoint_url=server.url,
         region_name=REGION,
         aws_access_key_id=ACCESS_KEY,
         aws_secret_access_key=SECRET_KEY,
@@ -46,30 +45,21 @@ def s3(s3_endpoint: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> Iterator[ServerProcess]:
-    env = {
-        **FAST_ENV,
-        "WATCHKEEPER_S3_ENDPOINT_URL": s3_endpoint,
-        "WATCHKEEPER_S3_REGION": REGION,
-        "WATCHKEEPER_S3_ACCESS_KEY_ID": ACCESS_KEY,
-        "WATCHKEEPER_S3_SECRET_ACCESS_KEY": SECRET_KEY,
-    }
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     keys = {"sdk": (ACCESS_KEY, SECRET_KEY, "123456789012")}
-    process = ServerProcess(tmp_path_factory.mktemp("sdk3"), env=env, keys=keys).start()
+    process = ServerProcess(tmp_path_factory.mktemp("sdk3"), env=dict(FAST_ENV), keys=keys).start()
     yield process
     process.stop()
 
 
 @pytest.fixture(scope="module")
-def flow(
-    tmp_path_factory: pytest.TempPathFactory, server: ServerProcess, s3_endpoint: str, model_url: str
-) -> dict[str, Any]:
+def flow(tmp_path_factory: pytest.TempPathFactory, server: ServerProcess, model_url: str) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("sdk3-client")
     bucket = f"sdk3-{uuid.uuid4().hex[:12]}"
     command = [str(SDK_PYTHON), str(DRIVER), "--bucket", bucket, "--model-url", model_url]
     command += ["--training", str(TRAINING), "--rows", str(ROWS_SENT)]
     done = subprocess.run(
-        command, env=sdk_env(tmp, server, s3_endpoint), capture_output=True, text=True, timeout=240, check=False
+        command, env=sdk_env(tmp, server), capture_output=True, text=True, timeout=240, check=False
     )
     (tmp / "sdk3-flow.log").write_text(done.stderr)
     assert done.returncode == 0, (
