@@ -102,7 +102,7 @@ class TransformJobService:
             if row.status in TERMINAL:
                 raise ValidationError(f"The job {row.name} has already ended with status {row.status}")
             if row.status == IN_PROGRESS:
-                self._set(conn, row.id, STOPPING, stop_requested=1)
+                self._set(conn, row.id, STOPPING, transform_jobs.c.status == IN_PROGRESS, stop_requested=1)
 
     def list(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         t = transform_jobs
@@ -127,9 +127,11 @@ class TransformJobService:
 
     # --- lifecycle (runner) ----------------------------------------------------------------------
 
-    def _set(self, conn: Connection, job_id: int, status: str, **values: Any) -> None:
-        conn.execute(update(transform_jobs).where(transform_jobs.c.id == job_id)
-                     .values(status=status, last_modified_time=millis(self.clock.now()), **values))
+    def _set(self, conn: Connection, job_id: int, status: str, *conditions: Any, **values: Any) -> int:
+        """Set a job's status when `conditions` still hold (what the caller read may have changed in another
+        process since: PostgreSQL does not serialise writers as SQLite does); the rows changed."""
+        return conn.execute(update(transform_jobs).where(transform_jobs.c.id == job_id, *conditions)
+                            .values(status=status, last_modified_time=millis(self.clock.now()), **values)).rowcount
 
     def claim(self, owner: str, lease_seconds: float) -> Row[Any] | None:
         """Take the oldest unclaimed job; at most one runner wins it (a conditional update)."""
@@ -166,7 +168,9 @@ class TransformJobService:
                 return  # the lease was lost (another process failed the job); its verdict stands
             if row.status == STOPPING and status != FAILED:
                 status = STOPPED
-            self._set(conn, job_id, status, failure_reason=failure_reason[:1024] if failure_reason else None,
+            # Only while this runner still holds the job: a concurrent fail_orphans' verdict stands.
+            self._set(conn, job_id, status, t.c.lease_owner == owner, t.c.status.in_([IN_PROGRESS, STOPPING]),
+                      failure_reason=failure_reason[:1024] if failure_reason else None,
                       transform_end_time=millis(self.clock.now()), lease_owner=None, lease_expires=None)
 
     def fail_orphans(self) -> int:
@@ -176,21 +180,23 @@ class TransformJobService:
         with self.db.write() as conn:
             rows = conn.execute(select(t).where(t.c.status.in_([IN_PROGRESS, STOPPING]),
                                                 t.c.lease_owner.is_not(None), t.c.lease_expires < now)).all()
+            changed = 0
             for row in rows:
                 stopped = row.status == STOPPING
-                self._set(conn, row.id, STOPPED if stopped else FAILED,
-                          failure_reason=None if stopped else LOST_LEASE, transform_end_time=millis(now),
-                          lease_owner=None, lease_expires=None)
-        return len(rows)
+                # Only if the lease is still the expired one read: not renewed or finished meanwhile.
+                changed += self._set(conn, row.id, STOPPED if stopped else FAILED, t.c.lease_owner == row.lease_owner,
+                                     t.c.lease_expires < now, t.c.status == row.status,
+                                     failure_reason=None if stopped else LOST_LEASE, transform_end_time=millis(now),
+                                     lease_owner=None, lease_expires=None)
+        return changed
 
     def stop_unclaimed(self) -> int:
         """A job stopped before any runner took it is Stopped at once."""
         t = transform_jobs
         with self.db.write() as conn:
             rows = conn.execute(select(t).where(t.c.status == STOPPING, t.c.lease_owner.is_(None))).all()
-            for row in rows:
-                self._set(conn, row.id, STOPPED, transform_end_time=millis(self.clock.now()))
-        return len(rows)
+            return sum(self._set(conn, row.id, STOPPED, t.c.status == STOPPING, t.c.lease_owner.is_(None),
+                                 transform_end_time=millis(self.clock.now())) for row in rows)
 
 
 def describe_row(row: Row[Any]) -> dict[str, Any]:
