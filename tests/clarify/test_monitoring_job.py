@@ -171,3 +171,12 @@ def test_a_predictor_that_answers_garbage_fails_the_job(tmp_path: Path, model_ur
     with pytest.raises(JobFailed):
         _job(tmp_path, records, config, kind="MODEL_EXPLAINABILITY", model_url=model_url)
     assert "model's answer" in message(tmp_path)
+
+
+def test_records_past_the_bound_are_counted_not_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from watchkeeper.jobs.toolkit import clarify_records
+
+    monkeypatch.setattr(clarify_records, "MAX_RECORDS", 30)
+    summary, _ = _job(tmp_path, _traffic(np.random.default_rng(9), 50), BIAS_CONFIG, kind="MODEL_BIAS")
+    assert summary.records == 30
+    assert summary.result_document()["skipped_records"] == {"over the job's record bound": 20}

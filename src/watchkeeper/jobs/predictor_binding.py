@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from watchkeeper.jobs.contract import JobRoot
+from watchkeeper.jobs.toolkit.clarify_config import read_config
+from watchkeeper.jobs.toolkit.summary import JobFailed
 
 CLARIFY_IMAGE = "sagemaker-clarify-processing"
 CONFIG_INPUT = "/opt/ml/processing/input/config"
 PREDICTOR_FILE = "/opt/ml/config/predictor.json"
 PREDICTOR_ENV = "WATCHKEEPER_PREDICTOR"
-CONFIG_READ_LIMIT = 4 * 1024 * 1024
 
 # (account, region, model_name, endpoint_name) → the model server's URL; LookupError says why there is none.
 ModelResolver = Callable[[str, str, str | None, str | None], str]
@@ -30,20 +30,15 @@ def is_clarify_image(image_uri: str) -> bool:
 
 
 def _predictor_names(root: JobRoot, environment: Mapping[str, str]) -> tuple[str | None, str | None]:
-    """`predictor.model_name` from the staged analysis config, and the monitored endpoint's name."""
+    """`predictor.model_name` from the staged analysis config (read as the job reads it; a config the job will
+    refuse names no model here), and the monitored endpoint's name."""
     model_name = None
-    folder = root.local(CONFIG_INPUT)
-    candidates = [folder / "analysis_config.json"] if (folder / "analysis_config.json").is_file() else (
-        sorted(p for p in folder.rglob("*.json") if p.is_file()) if folder.is_dir() else [])
-    for path in candidates[:1]:
-        if path.stat().st_size <= CONFIG_READ_LIMIT:
-            try:
-                document: Any = json.loads(path.read_text(encoding="utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                document = None
-            predictor = document.get("predictor") if isinstance(document, dict) else None
-            if isinstance(predictor, dict) and predictor.get("model_name"):
-                model_name = str(predictor["model_name"])
+    try:
+        config = read_config(root.local(environment.get("analysis_config") or CONFIG_INPUT))
+    except JobFailed:
+        config = None
+    if config is not None and config.predictor is not None:
+        model_name = config.predictor.model_name
     return model_name, environment.get("sagemaker_endpoint_name") or None
 
 

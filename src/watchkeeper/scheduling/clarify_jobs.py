@@ -121,11 +121,6 @@ def model_explainability_request(inputs: ExecutionInputs) -> dict[str, Any]:
     capture = inputs.needs_capture()
     source = _endpoint_source(inputs)
     local_root = source.get("LocalPath") or DEFAULT_ENDPOINT_LOCAL_PATH
-    captured = []
-    for variant in capture.variants:
-        for hour in inputs.window.hours:
-            folder = f"{capture.endpoint}/{variant}/{hour_path(hour)}"
-            captured.append(s3_input(f"endpoint_input_{len(captured) + 1}", join_uri(capture.destination, folder),
-                                     posixpath.join(local_root, folder)))
+    captured = hour_inputs(inputs, capture, capture.destination, local_root)
     return _request(inputs, "model-explainability", "MODEL_EXPLAINABILITY", captured, CAPTURE_FORMAT,
                     local_root)

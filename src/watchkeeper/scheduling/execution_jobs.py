@@ -253,16 +253,16 @@ def _merge_image(analyzer_image: str) -> str:
     return f"{registry}/{MERGE_IMAGE}"
 
 
-def hour_inputs(inputs: ExecutionInputs, capture: CaptureSource, root: str) -> list[dict[str, Any]]:
-    """`endpoint_input_<n>`: one per variant and window hour, from `<root>/<endpoint>/<variant>/yyyy/mm/dd/hh`."""
+def hour_inputs(inputs: ExecutionInputs, capture: CaptureSource, root: str,
+                local_root: str = MERGE_INPUT_ROOT) -> list[dict[str, Any]]:
+    """`endpoint_input_<n>`: one per variant and window hour, from `<root>/<endpoint>/<variant>/yyyy/mm/dd/hh`
+    to the same layout under `local_root`."""
     items: list[dict[str, Any]] = []
     for variant in capture.variants:
         for hour in inputs.window.hours:
             folder = f"{capture.endpoint}/{variant}/{hour_path(hour)}"
             items.append(
-                s3_input(
-                    f"endpoint_input_{len(items) + 1}", join_uri(root, folder), posixpath.join(MERGE_INPUT_ROOT, folder)
-                )
+                s3_input(f"endpoint_input_{len(items) + 1}", join_uri(root, folder), posixpath.join(local_root, folder))
             )
     return items
 

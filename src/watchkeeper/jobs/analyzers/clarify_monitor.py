@@ -65,7 +65,8 @@ def run(environment: Mapping[str, str], *, log: JobLog) -> ClarifySummary:
                          end=parse_time(environment.get("end_time")), reading=reading)
     require_rows(table, reading, "merged records" if merged else "captured records")
     log.info(f"Records: {table.height} from {reading.requests} captured requests in {reading.files} files"
-             + (f"; left out: {dict(reading.bad)}" if reading.bad else ""))
+             + (f"; left out: {dict(reading.bad)}" if reading.bad else "")
+             + (f"; skipped: {dict(reading.skipped)}" if reading.skipped else ""))
     baseline = _baseline(environment)
     calls = 0
     if kind == BIAS:
@@ -89,7 +90,7 @@ def run(environment: Mapping[str, str], *, log: JobLog) -> ClarifySummary:
                             "Model bias monitoring" if kind == BIAS else "Model explainability monitoring")
     if publishes_metrics(environment):
         write_metric_lines(environment, metrics_file, [orjson.dumps(line).decode() for line in lines])
-    return ClarifySummary(table.height, violations, dict(reading.bad), calls, outputs)
+    return ClarifySummary(table.height, violations, dict(reading.bad), calls, outputs, dict(reading.skipped))
 
 
 def _attributes(environment: Mapping[str, str], config: ClarifyConfig) -> RecordAttributes:

@@ -19,6 +19,7 @@ import orjson
 import polars as pl
 
 from watchkeeper.jobs.toolkit.clarify_config import CSV, JSON, JSON_LINES, PARQUET, ClarifyConfig
+from watchkeeper.jobs.toolkit.clarify_values import numeric_columns
 from watchkeeper.jobs.toolkit.summary import JobFailed
 
 MAX_DATASET_BYTES = 2 * 1024 * 1024 * 1024
@@ -63,27 +64,14 @@ def _csv(path: Path, headers: tuple[str, ...] | None) -> pl.DataFrame:
         raise JobFailed(
             f"ClientError: {path.name} has {raw.width} columns but analysis_config.json names {len(names)} headers"
         )
-    return _typed(raw.rename(dict(zip(raw.columns, names, strict=True))))
-
-
-def _typed(frame: pl.DataFrame) -> pl.DataFrame:
-    """Columns of numbers become Float64; anything else stays text (facets such as "Female" are text)."""
-    columns = []
-    for name in frame.columns:
-        column = frame.get_column(name)
-        if column.dtype == pl.String:
-            number = column.str.strip_chars().cast(pl.Float64, strict=False)
-            if number.null_count() == column.null_count():
-                column = number
-        columns.append(column)
-    return pl.DataFrame(columns)
+    return numeric_columns(raw.rename(dict(zip(raw.columns, names, strict=True))))
 
 
 def _split_columns(frame: pl.DataFrame, config: ClarifyConfig) -> ClarifyTable:
     label = _label_column(frame.columns, config)
     excluded = {_column_name(frame.columns, c, "excluded_columns") for c in config.excluded_columns}
     features = tuple(c for c in frame.columns if c != label and c not in excluded)
-    frame = _typed(frame.select([*features, *([label] if label else [])]).cast(
+    frame = numeric_columns(frame.select([*features, *([label] if label else [])]).cast(
         {c: pl.String for c in frame.columns if frame.schema[c] == pl.Null}))
     return ClarifyTable(frame, features, label)
 
@@ -133,7 +121,7 @@ def _json_table(files: Sequence[Path], config: ClarifyConfig) -> ClarifyTable:
     if config.label is not None:
         label = _json_label_name(width, config)
         frame = frame.with_columns(pl.Series(label, labels, strict=False))
-    return ClarifyTable(_typed(frame.cast({c: pl.String for c in frame.columns
+    return ClarifyTable(numeric_columns(frame.cast({c: pl.String for c in frame.columns
                                             if frame.schema[c] in (pl.Null, pl.Object)})),
                         tuple(names), label, bad)
 

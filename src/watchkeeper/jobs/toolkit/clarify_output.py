@@ -29,6 +29,7 @@ class ClarifySummary:
     bad_records: dict[str, int] = field(default_factory=dict)
     model_calls: int = 0
     outputs: list[str] = field(default_factory=list)
+    skipped_records: dict[str, int] = field(default_factory=dict)  # read but not analysed (window, bounds)
 
     @property
     def status(self) -> str:
@@ -47,6 +48,7 @@ class ClarifySummary:
             "item_count": self.records,
             "violations": len(self.violations or []),
             "bad_records": dict(self.bad_records),
+            "skipped_records": dict(self.skipped_records),
             "model_calls": self.model_calls,
         }
 

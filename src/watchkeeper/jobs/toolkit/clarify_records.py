@@ -29,6 +29,7 @@ from watchkeeper.analysis.columns import read_ndjson
 from watchkeeper.capture import payloads
 from watchkeeper.capture.window import select_frame
 from watchkeeper.jobs.toolkit.clarify_dataset import ClarifyTable
+from watchkeeper.jobs.toolkit.clarify_values import csv_records, label_text, numeric_columns, text_lines
 from watchkeeper.jobs.toolkit.labelled import MERGE_SCHEMA
 from watchkeeper.jobs.toolkit.summary import JobFailed
 
@@ -39,6 +40,8 @@ NO_PREDICTION = "prediction could not be read from endpointOutput"
 NO_LABEL = "ground truth is missing or unreadable"
 WRONG_WIDTH = "record has an unexpected number of features"
 OUTSIDE = "inferenceTime outside the window"
+OVER_BOUND = "over the job's record bound"
+MAX_RECORDS = 2_000_000  # rows kept per job (Python lists until the table is built); the rest are counted
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,8 @@ def read_records(files: Sequence[Path], names_for: Callable[[int], list[str]], a
         if batch.frame.height == 0:
             continue
         frame, counts = select_frame(batch.frame, start, end)
-        reading.skipped[OUTSIDE] += counts.outside
+        if counts.outside:
+            reading.skipped[OUTSIDE] += counts.outside
         if frame.height == 0:
             continue
         capture = frame.get_column("captureData").struct
@@ -91,6 +95,9 @@ def read_records(files: Sequence[Path], names_for: Callable[[int], list[str]], a
                 if merged and label is None:
                     reading.bad[NO_LABEL] += 1
                     continue
+                if len(rows) >= MAX_RECORDS:
+                    reading.skipped[OVER_BOUND] += 1
+                    continue
                 rows.append(row)
                 labels.append(label)
                 predicted.append(answer)
@@ -107,27 +114,12 @@ def read_records(files: Sequence[Path], names_for: Callable[[int], list[str]], a
         data[PREDICTED] = [None if predicted[i] is None else str(predicted[i]) for i in keep]
     reading.bad = Counter({reason: n for reason, n in reading.bad.items() if n})
     frame = pl.DataFrame(data, strict=False)
-    return ClarifyTable(_numbers_where_possible(frame), tuple(names), label_name, sum(reading.bad.values()))
+    return ClarifyTable(numeric_columns(frame, keep_text=(PREDICTED,)), tuple(names), label_name,
+                        sum(reading.bad.values()))
 
 
 def _texts(side: pl.DataFrame) -> list[str | None]:
     return payloads.decode(side).text.to_list()
-
-
-def _numbers_where_possible(frame: pl.DataFrame) -> pl.DataFrame:
-    out = []
-    for name in frame.columns:
-        column = frame.get_column(name)
-        if name != PREDICTED and column.dtype in (pl.String, pl.Null):
-            number = column.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
-            if number.null_count() == column.null_count():
-                column = number
-        out.append(column)
-    return pl.DataFrame(out)
-
-
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def _feature_rows(text: str | None, path: str | None) -> list[list[Any]]:
@@ -142,7 +134,7 @@ def _feature_rows(text: str | None, path: str | None) -> list[list[Any]]:
                 return []
             return [value] if isinstance(value, list) and not any(isinstance(v, list) for v in value) else []
         rows = []
-        for line in _lines(stripped) if "\n" in stripped else [stripped]:
+        for line in text_lines(stripped) if "\n" in stripped else [stripped]:
             try:
                 found = jmespath.search(path, orjson.loads(line))
             except (orjson.JSONDecodeError, jmespath.exceptions.JMESPathError):
@@ -154,7 +146,7 @@ def _feature_rows(text: str | None, path: str | None) -> list[list[Any]]:
             else:
                 return []
         return rows
-    return [line.split(",") for line in _lines(stripped)]
+    return [line.split(",") for line in text_lines(stripped)]
 
 
 def _predictions(text: str | None, attrs: RecordAttributes, count: int) -> list[Any]:
@@ -166,21 +158,19 @@ def _predictions(text: str | None, attrs: RecordAttributes, count: int) -> list[
         items = _json_items(stripped, count)
         values = [_pick(item, attrs.inference if attrs.inference else attrs.probability) for item in items]
     else:
-        lines = _lines(stripped)
-        if len(lines) == 1 and count > 1 and lines[0].count(",") == count - 1:
-            lines = lines[0].split(",")
+        lines = csv_records(stripped, count)
         values = [_csv_pick(line, attrs.inference if attrs.inference else attrs.probability) for line in lines]
     if len(values) != count:
         return [None] * count
     if attrs.inference:
-        return [_label_text(v) for v in values]
+        return [label_text(v) for v in values]
     return [_threshold(v, attrs.threshold) for v in values]
 
 
 def _json_items(text: str, count: int) -> list[Any]:
     if "\n" in text:
         try:
-            return [orjson.loads(line) for line in _lines(text)]
+            return [orjson.loads(line) for line in text_lines(text)]
         except orjson.JSONDecodeError:
             return []
     try:
@@ -210,14 +200,6 @@ def _csv_pick(line: str, path: str | None) -> Any:
     return parts[int(path)].strip() if path.isdigit() and int(path) < len(parts) else None
 
 
-def _label_text(value: Any) -> str | None:
-    if value is None or isinstance(value, list | dict):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 def _threshold(value: Any, threshold: float) -> str | None:
     try:
         return "1" if float(value) > threshold else "0"
@@ -229,7 +211,7 @@ def _labels(text: str | None, path: str | None, count: int) -> list[Any]:
     if text is None or not text.strip():
         return [None] * count
     stripped = text.strip()
-    lines = _lines(stripped) if count > 1 else [stripped]
+    lines = text_lines(stripped) if count > 1 else [stripped]
     if len(lines) != count:
         return [None] * count
     out = []
@@ -240,9 +222,9 @@ def _labels(text: str | None, path: str | None, count: int) -> list[Any]:
             except orjson.JSONDecodeError:
                 out.append(None)
                 continue
-            out.append(_label_text(_pick(value, path) if isinstance(value, dict) else value))
+            out.append(label_text(_pick(value, path) if isinstance(value, dict) else value))
         else:
-            out.append(_label_text(line))
+            out.append(label_text(line))
     return out
 
 

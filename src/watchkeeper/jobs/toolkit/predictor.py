@@ -26,6 +26,7 @@ import orjson
 import polars as pl
 
 from watchkeeper.jobs.toolkit.clarify_config import CSV, JSON, JSON_LINES, PredictorSpec
+from watchkeeper.jobs.toolkit.clarify_values import csv_records, label_text
 from watchkeeper.jobs.toolkit.summary import JobFailed
 from watchkeeper.services.upstream import upstream_path
 
@@ -124,7 +125,7 @@ class ModelClient:
         """Predicted labels: the answer's label when `label` is set, else score > threshold (default 0.5) as 1/0."""
         predictions = self.predict(features)
         if predictions.labels is not None:
-            return pl.Series("prediction", [_scalar(v) for v in predictions.labels], dtype=pl.String)
+            return pl.Series("prediction", [label_text(v) for v in predictions.labels], dtype=pl.String)
         if predictions.scores is None or predictions.scores.shape[1] != 1:
             raise JobFailed("ClientError: the model answered several scores per record; set the predictor's "
                             "'label' or 'probability' to the one that is the prediction")
@@ -270,10 +271,7 @@ def _json_number(value: Any) -> Any:
 
 
 def _csv_answer(data: bytes, rows: int) -> list[Any]:
-    lines = [line.strip() for line in data.decode("utf-8").splitlines() if line.strip()]
-    if len(lines) == 1 and rows > 1 and lines[0].count(",") == rows - 1:
-        return [[v] for v in lines[0].split(",")]  # one line, one score per record (older containers)
-    return [line.split(",") for line in lines]
+    return [line.split(",") for line in csv_records(data.decode("utf-8"), rows)]
 
 
 def _json_records(document: Any, spec: PredictorSpec, rows: int) -> list[Any] | None:
@@ -298,14 +296,6 @@ def _select(record: Any, path: str | int | None) -> Any:
     if isinstance(record, dict):
         return jmespath.search(str(path), record)
     return record if str(path) in ("0", "") else None
-
-
-def _scalar(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _score_matrix(values: list[Any]) -> np.ndarray | None:
