@@ -21,22 +21,31 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from watchkeeper.analysis import model_quality as mq
 from watchkeeper.analysis import report
 from watchkeeper.analysis.check_config import disabled
 from watchkeeper.analysis.checks import find_violations
 from watchkeeper.analysis.drift import Drift, distances, measure_drift
-from watchkeeper.analysis.model_quality_metrics import ModelQualityState
 from watchkeeper.analysis.statistics import DatasetState
 from watchkeeper.analysis.suggest import suggest_constraints
+
+if TYPE_CHECKING:  # model-quality rules load with the first model-quality result, not for data quality
+    from watchkeeper.analysis.model_quality_metrics import ModelQualityState
 
 RESULT_VERSION = 1  # of `result_document()`; bumped when a key changes meaning or goes away
 DATA_QUALITY = "DATA_QUALITY"
 MODEL_QUALITY = "MODEL_QUALITY"
 
 Violation = Mapping[str, str]
+
+
+def _mq() -> ModuleType:
+    """`analysis.model_quality` (its metrics and their constraints), imported when first needed."""
+    from watchkeeper.analysis import model_quality
+
+    return model_quality
 
 
 @dataclass(frozen=True)
@@ -121,14 +130,14 @@ class ModelQualityResult(AnalysisResult):
 
     @property
     def problem_type(self) -> str:
-        return mq.problem_type_of(self.statistics)
+        return _mq().problem_type_of(self.statistics)
 
     def violations_document(self) -> dict[str, Any]:
-        return mq.violations_document(self.violations or ())
+        return _mq().violations_document(self.violations or ())
 
     def metric_lines(self, *, endpoint: str | None = None, schedule: str | None = None,
                      metric_time: str | None = None) -> list[str]:
-        return mq.metric_lines(self.statistics, endpoint=endpoint, schedule=schedule, metric_time=metric_time)
+        return _mq().metric_lines(self.statistics, endpoint=endpoint, schedule=schedule, metric_time=metric_time)
 
     def result_document(self) -> dict[str, Any]:
         return {**super().result_document(), "problem_type": self.problem_type}
@@ -166,6 +175,7 @@ def model_quality_result(state: ModelQualityState,
     """The result of a model-quality job from its state: metrics, suggested constraints and, against
     `baseline_constraints`, their violations (ValueError when they are for another problem type)."""
     statistics = state.to_document()
+    mq = _mq()
     constraints = mq.suggest_constraints(statistics)
     violations = None if baseline_constraints is None else tuple(mq.find_violations(statistics, baseline_constraints))
     return ModelQualityResult(statistics, constraints, violations, state.count)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from watchkeeper.config import Settings
 from watchkeeper.storage.base import (
     InvalidKey,
     InvalidUri,
@@ -22,8 +22,10 @@ from watchkeeper.storage.base import (
     parse_s3_uri,
     relative_path_parts,
 )
-from watchkeeper.storage.files import walk_files
-from watchkeeper.storage.local import LocalObjectStore
+
+if TYPE_CHECKING:
+    from watchkeeper.config import Settings
+    from watchkeeper.storage.local import LocalObjectStore
 
 __all__ = [
     "InvalidKey",
@@ -44,13 +46,27 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    # The folder store loads when named: importing the package for its URIs and errors (the capture and job
+    # readers do, for local paths too) stays light.
+    if name == "LocalObjectStore":
+        from watchkeeper.storage.local import LocalObjectStore
+
+        return LocalObjectStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def open_store(settings: Settings | None = None) -> ObjectStore:
     """The configured store: S3-compatible when `s3_endpoint_url` is set, else the folder `object_root`."""
+    from watchkeeper.config import Settings
+
     settings = settings or Settings()
     if settings.s3_endpoint_url:
         from watchkeeper.storage.s3 import S3ObjectStore  # boto3 loads only when used
 
         return S3ObjectStore.from_settings(settings)
+    from watchkeeper.storage.local import LocalObjectStore
+
     return LocalObjectStore(settings.object_root)
 
 
@@ -105,6 +121,8 @@ def upload_dir(
     `local_dir` is a path (taken as given) or an open folder descriptor (the job runner's, reached without
     following links). Below it nothing is followed: symlinks, FIFOs, devices, sockets and hard links are
     not read, and are appended to `skipped` as (relative path, kind)."""
+    from watchkeeper.storage.files import walk_files
+
     parse_s3_uri(uri)
     if isinstance(local_dir, int):
         folder = os.dup(local_dir)

@@ -27,12 +27,11 @@ from typing import Any
 
 import polars as pl
 
-from watchkeeper.analysis import state_file
 from watchkeeper.analysis.result import DataQualityResult, data_quality_result
 from watchkeeper.analysis.statistics import DatasetState, feature_names
 from watchkeeper.analysis.suggest import default_monitoring_config
 from watchkeeper.capture.batch import select_inputs
-from watchkeeper.capture.reader import parse_time
+from watchkeeper.capture.window import parse_time
 from watchkeeper.jobs.toolkit.documents import load_feature_document, shown_path
 from watchkeeper.jobs.toolkit.formats import DatasetFormat
 from watchkeeper.jobs.toolkit.inputs import (
@@ -233,6 +232,8 @@ def _write(result: DataQualityResult, computed: Computed, output_path: str | os.
     outputs = [write_document(out / STATISTICS_FILE, result.statistics),
                write_document(out / CONSTRAINTS_FILE, result.constraints)]
     if state is not None:
+        from watchkeeper.analysis import state_file  # a baseline's state file: only baselines write it
+
         state_file.save(out / STATE_FILE, state)
         outputs.append(STATE_FILE)
     if result.checked:

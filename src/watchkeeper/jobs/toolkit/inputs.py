@@ -8,14 +8,17 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 import polars as pl
 
 from watchkeeper.analysis.columns import Tabular, flatten_nested, read_csv, read_ndjson, spark_json_columns
-from watchkeeper.capture.reader import CaptureReader, FilePart
 from watchkeeper.jobs.toolkit.formats import DatasetFormat
 from watchkeeper.jobs.toolkit.summary import BAD_JSON, NO_DATA_REASON, WRONG_WIDTH, JobFailed
+
+if TYPE_CHECKING:  # the capture reader is imported by the jobs that read capture, when they do
+    from watchkeeper.capture.reader import CaptureReader
 
 CSV_CHUNK_BYTES = 32 << 20  # CSV files are read in chunks of about this size, cut at line ends
 CAPTURE_PART_BYTES = 64 << 20  # capture files are parsed in parts of about this size, cut at line ends
@@ -143,6 +146,8 @@ def _json_document(data: bytes, path: Path) -> pl.DataFrame:
 
 def open_capture_reader(fmt: DatasetFormat, names: Sequence[str] | None, start: object, end: object) -> CaptureReader:
     """A reader of capture (or merged) records in [start, end) with the format's capture sides."""
+    from watchkeeper.capture.reader import CaptureReader
+
     return CaptureReader(names=names, start=start, end=end, indices=fmt.capture_indices,
                          output_first=fmt.output_first, batch_rows=BATCH_ROWS)
 
@@ -157,6 +162,8 @@ def file_contents(files: Sequence[Path], progress: ProgressFn | None,
                   part_bytes: int = CAPTURE_PART_BYTES) -> Iterator[bytes]:
     """The bytes of each file; a file larger than `part_bytes` in parts cut at line ends, every part after
     the first marked as a `FilePart` (the same file)."""
+    from watchkeeper.capture.reader import FilePart
+
     for path in files:
         first = True
         parts = [path.read_bytes()] if path.stat().st_size <= part_bytes else _read_chunks(path, part_bytes)

@@ -10,17 +10,19 @@ import traceback
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import polars as pl
 
 from watchkeeper.analysis.columns import column_names, flatten_nested
-from watchkeeper.capture.reader import CaptureReader
 from watchkeeper.jobs.toolkit.formats import DatasetFormat
 from watchkeeper.jobs.toolkit.inputs import BAD_JSON, BATCH_ROWS, InputStats, ProgressFn, file_contents
 from watchkeeper.jobs.toolkit.job_log import JobLog
 from watchkeeper.jobs.toolkit.summary import JobFailed
+
+if TYPE_CHECKING:  # the capture reader is imported by the jobs that read capture, when they do
+    from watchkeeper.capture.reader import CaptureReader
 
 PREPROCESSOR_FAILURE = (
     "There is an exception raised in preprocessor script. Please double check the preprocessor script."

@@ -4,6 +4,7 @@ writes (documents, the message file, the machine-readable result file, CloudWatc
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -14,7 +15,6 @@ from typing import Any
 from watchkeeper.analysis import aws_json
 from watchkeeper.analysis.report import COMPLETED
 from watchkeeper.analysis.result import RESULT_VERSION, AnalysisResult
-from watchkeeper.capture import reader as capture_reader
 
 NO_DATA_REASON = "Job inputs had no data"
 
@@ -79,27 +79,42 @@ class JobSummary:
         return f"{self.message} Analysed {self.item_count} rows from {self.input_files} files{bad}{skipped_text}."
 
 
-# Short names of bad-record reasons for the one-line message (the job log has the long ones).
-SHORT_REASONS = {
-    capture_reader.UNPARSEABLE: "not JSON",
-    capture_reader.NO_DATA: "no captured data",
-    capture_reader.BAD_BASE64: "BASE64 not UTF-8",
-    capture_reader.NESTED_JSON: "nested JSON payload",
-    capture_reader.MULTI_LINE: "multi-line payload",
-    capture_reader.NO_TIME: "no inferenceTime",
-    capture_reader.WRONG_WIDTH: "unexpected number of columns",
-    WRONG_WIDTH: "unexpected number of columns",
-    BAD_JSON: "not JSON",
-}
-# Counted as bad, but analysed all the same (padded or cut, as Spark does).
-ANALYSED_ANYWAY = frozenset({capture_reader.WRONG_WIDTH, WRONG_WIDTH})
+@functools.cache
+def short_reasons() -> dict[str, str]:
+    """Short names of bad-record reasons for the one-line message (the job log has the long ones).
+
+    Built when a message names a reason: the capture reader, whose reasons these are too, stays unimported
+    by jobs that read no capture."""
+    from watchkeeper.capture import reader as capture_reader
+
+    return {
+        capture_reader.UNPARSEABLE: "not JSON",
+        capture_reader.NO_DATA: "no captured data",
+        capture_reader.BAD_BASE64: "BASE64 not UTF-8",
+        capture_reader.NESTED_JSON: "nested JSON payload",
+        capture_reader.MULTI_LINE: "multi-line payload",
+        capture_reader.NO_TIME: "no inferenceTime",
+        capture_reader.WRONG_WIDTH: "unexpected number of columns",
+        WRONG_WIDTH: "unexpected number of columns",
+        BAD_JSON: "not JSON",
+    }
+
+
+@functools.cache
+def analysed_anyway() -> frozenset[str]:
+    """Reasons counted as bad, but analysed all the same (padded or cut, as Spark does)."""
+    from watchkeeper.capture import reader as capture_reader
+
+    return frozenset({capture_reader.WRONG_WIDTH, WRONG_WIDTH})
+
+
 MAX_REASONS = 6  # reasons named in a message; the rest are summed
 
 
 def reason_counts(counts: Mapping[str, int]) -> str:
     """`2 not JSON, 1 no captured data` (most frequent first, at most MAX_REASONS named)."""
     items = sorted(((r, n) for r, n in counts.items() if n), key=lambda item: (-item[1], item[0]))
-    parts = [f"{n} {_clip(SHORT_REASONS.get(r, r))}" for r, n in items[:MAX_REASONS]]
+    parts = [f"{n} {_clip(short_reasons().get(r, r))}" for r, n in items[:MAX_REASONS]]
     rest = items[MAX_REASONS:]
     if rest:
         parts.append(f"{sum(n for _, n in rest)} for {len(rest)} other reasons (see the job log)")
@@ -113,8 +128,9 @@ def _clip(text: str, limit: int = 100) -> str:
 def bad_records_sentence(bad: Mapping[str, int], used: int, *, verb: str = "parsed") -> str:
     """What the completion message says about bad records ('' when there were none):
     `3 of 1000 records could not be parsed (2 not JSON, 1 no captured data).`"""
-    lost = {r: n for r, n in bad.items() if n and r not in ANALYSED_ANYWAY}
-    odd = sum(n for r, n in bad.items() if r in ANALYSED_ANYWAY)
+    anyway = analysed_anyway() if bad else frozenset()
+    lost = {r: n for r, n in bad.items() if n and r not in anyway}
+    odd = sum(n for r, n in bad.items() if r in anyway)
     sentences = []
     if lost:
         total = sum(lost.values())
