@@ -32,9 +32,10 @@ NOT_FOR_LOCAL_ANALYSIS = (
     "watchkeeper.analysis.model_quality_states", "watchkeeper.jobs.analyzers.model_quality",
     "watchkeeper.store", "watchkeeper.services", "watchkeeper.api", "watchkeeper.web", "watchkeeper.scheduling",
 )
-# ... and, reading a CSV, the capture reader; analysing, the baseline's state file.
+# ... and, reading a CSV, the capture reader; analysing, the baseline's state file; a baseline, the checks.
 CAPTURE_READER = ("watchkeeper.capture.reader", "watchkeeper.capture.payloads")
 STATE_FILE = "watchkeeper.analysis.state_file"
+CHECKS = ("watchkeeper.analysis.checks", "watchkeeper.analysis.drift", "watchkeeper.analysis.distance")
 
 PROBE = """
 import contextlib, io, json, sys
@@ -117,7 +118,7 @@ def test_baseline_of_a_local_csv_loads_only_what_it_needs(files):
     modules = run_loaded("baseline", "--dataset", "tiny.csv", "--format", "csv", "--header", "--output", "out-b",
                          "--no-progress", cwd=files)
     assert (files / "out-b" / "statistics.json").exists()
-    assert unneeded(modules, [*NOT_FOR_LOCAL_ANALYSIS, *CAPTURE_READER]) == []
+    assert unneeded(modules, [*NOT_FOR_LOCAL_ANALYSIS, *CAPTURE_READER, *CHECKS]) == []
 
 
 def test_analysis_of_a_local_csv_loads_only_what_it_needs(files):

@@ -26,12 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 from watchkeeper.analysis import report
 from watchkeeper.analysis.check_config import disabled
-from watchkeeper.analysis.checks import find_violations
-from watchkeeper.analysis.drift import Drift, distances, measure_drift
 from watchkeeper.analysis.statistics import DatasetState
 from watchkeeper.analysis.suggest import suggest_constraints
 
-if TYPE_CHECKING:  # model-quality rules load with the first model-quality result, not for data quality
+# Imported where used: the checks and drift measures when constraints are checked (a baseline job checks
+# nothing), model-quality rules with the first model-quality result.
+if TYPE_CHECKING:
+    from watchkeeper.analysis.drift import Drift
     from watchkeeper.analysis.model_quality_metrics import ModelQualityState
 
 RESULT_VERSION = 1  # of `result_document()`; bumped when a key changes meaning or goes away
@@ -108,6 +109,8 @@ class DataQualityResult(AnalysisResult):
     @property
     def distances(self) -> dict[str, float]:
         """`{feature: distance}` of every measured feature (what the drift metric lines report)."""
+        from watchkeeper.analysis.drift import distances
+
         return distances(self.drift)
 
     def violations_document(self) -> dict[str, Any]:
@@ -162,6 +165,9 @@ def data_quality_result(
         constraints = suggest_constraints(statistics, monitoring_config)
         return DataQualityResult(statistics, constraints, None, state.item_count,
                                  emit_metrics=_emits(constraints))
+    from watchkeeper.analysis.checks import find_violations
+    from watchkeeper.analysis.drift import measure_drift
+
     constraints = suggest_constraints(statistics, baseline_constraints.get("monitoring_config"))
     drift = measure_drift(baseline_statistics, statistics, baseline_constraints)
     violations = find_violations(baseline_statistics, statistics, baseline_constraints,
