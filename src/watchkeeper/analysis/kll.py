@@ -34,6 +34,7 @@ NUM_BUCKETS = 10  # "By default, the distribution is materialized in 10 buckets.
 # buckets match AWS's; see docs/analysis.md.
 BUCKET_MIN_START = float(2**31 - 1)
 BUCKET_MAX_START = float(-(2**31))
+_EMPTY = np.empty(0, dtype=np.float64)  # never written to: levels are replaced, not changed in place
 
 
 def capacity(height: int, sketch_size: int = DEFAULT_SKETCH_SIZE,
@@ -91,13 +92,16 @@ class KLLSketch:
                 self._condense()
 
     def _condense(self) -> None:
-        for height in range(len(self._levels)):
-            if len(self._levels[height]) >= self._capacities[height]:
-                if height + 1 >= len(self._levels):
+        levels, capacities = self._levels, self._capacities
+        for height in range(len(levels)):
+            if len(levels[height]) >= capacities[height]:
+                if height + 1 >= len(levels):
                     self._expand()
+                before = len(levels[height])
                 output = self._compact(height)
-                self._levels[height + 1] = np.concatenate((self._levels[height + 1], output))
-                self._size = sum(len(level) for level in self._levels)
+                levels[height + 1] = np.concatenate((levels[height + 1], output))
+                # compacting keeps an odd last item and moves half the rest up
+                self._size += len(levels[height]) + len(output) - before
                 return
 
     def _compact(self, height: int) -> np.ndarray:
@@ -112,7 +116,7 @@ class KLLSketch:
         else:
             head = np.sort(head)
         output = head[self._offsets[height]:even:2]
-        self._levels[height] = buffer[items - 1:].copy() if items % 2 else np.empty(0, dtype=np.float64)
+        self._levels[height] = buffer[items - 1:].copy() if items % 2 else _EMPTY
         self._num_compress[height] += 1
         return output
 

@@ -17,6 +17,8 @@ from watchkeeper.analysis.columns import default_name
 from watchkeeper.analysis.states import ColumnState
 
 VERSION = 0.0
+# Rows of a batch whose values decide which class a new column's values are expected to have.
+EXPECTATION_SAMPLE_ROWS = 1024
 
 
 @dataclass(slots=True)
@@ -35,7 +37,7 @@ class DatasetState:
                 self.names.append(name)
         if frame.height == 0 or frame.width == 0:
             return
-        counts = _type_counts(frame)
+        counts = _type_counts(frame, self._expected_classes(frame))
         # Columns already known to be String need no casting.
         numeric = [
             name for index, name in enumerate(frame.columns)
@@ -54,6 +56,29 @@ class DatasetState:
                 if cast.null_count() < len(cast):
                     values = cast.drop_nulls().to_numpy()
             self.columns[index].update(counts[index], values, _strings(column))
+
+    def _expected_classes(self, frame: pl.DataFrame) -> list[str | None]:
+        """Per String column of the batch, the numeric class its values are expected to have (None: no
+        expectation): the dominant one of the column so far, or of the batch's first rows when the column
+        is new. Only a guess to check rows against: the counts do not depend on it."""
+        sample = None
+        out: list[str | None] = []
+        for index, (name, dtype) in enumerate(frame.schema.items()):
+            if dtype != pl.String:
+                out.append(None)
+                continue
+            counts = self.columns[index].types if index < len(self.columns) else T.TypeCounts()
+            if counts.non_null == 0:
+                if sample is None:
+                    sample = frame.head(EXPECTATION_SAMPLE_ROWS)
+                column = sample.get_column(name)
+                counts = T.classify(column) if column.null_count() == 0 else T.TypeCounts()
+            numeric = counts.fractional + counts.integral
+            if numeric == 0 or numeric < counts.non_null:
+                out.append(None)
+            else:
+                out.append(T.FRACTIONAL if counts.fractional >= counts.integral else T.INTEGRAL)
+        return out
 
     def merge(self, other: DatasetState) -> DatasetState:
         width = max(len(self.columns), len(other.columns))
@@ -83,35 +108,59 @@ class DatasetState:
         }
 
 
-def _type_counts(frame: pl.DataFrame) -> list[T.TypeCounts]:
-    """Data-type histograms of every column of a batch, computed in one parallel pass."""
-    exprs, layout = [], []
-    for name, dtype in frame.schema.items():
-        if dtype == pl.String:
-            col = pl.col(name)
-            # One pass of the union of the two patterns, then a scan for '.', 'e', 'E' (present in every
-            # Fractional match, in no Integral one): a third less work than the two patterns.
-            numeric = col.str.contains(T.NUMERIC_PATTERN)
-            exprs += [
-                (numeric & col.str.contains(T.FRACTION_MARK)).sum().alias(f"{len(layout)}f"),
-                numeric.sum().alias(f"{len(layout)}n"),
-                col.is_in(["true", "false"]).sum().alias(f"{len(layout)}b"),  # BOOLEAN_PATTERN
-            ]
-            layout.append(True)
-        else:
-            layout.append(False)
-    row = frame.select(exprs).row(0) if exprs else ()
-    out, position = [], 0
-    for name, is_string in zip(frame.columns, layout, strict=True):
-        if is_string:
-            fractional, numeric, boolean = (int(x or 0) for x in row[position:position + 3])
-            integral = numeric - fractional
-            position += 3
-            non_null = frame.height - frame.get_column(name).null_count()
-            string = non_null - fractional - integral - boolean
-            out.append(T.TypeCounts(fractional, integral, boolean, string))
-        else:
-            out.append(T.classify(frame.get_column(name)))
+def _type_counts(frame: pl.DataFrame, expected: list[str | None]) -> list[T.TypeCounts]:
+    """Data-type histograms of every column of a batch.
+
+    Columns expected to be numeric (`expected[i]` Fractional or Integral) are checked a row at a time: their
+    values joined by commas must match one pattern made of their classes' patterns. A value holds no comma
+    when it matches, so the rows that match have each such value of its expected class; only the other rows'
+    values are classed one by one. A row costs one pattern match instead of one per value."""
+    template = [name for name, kind in zip(frame.columns, expected, strict=True) if kind is not None]
+    rest = frame
+    matched = 0
+    if template:
+        pattern = "^" + ",".join(T.CLASS_PATTERNS[kind] for kind in expected if kind is not None) + "$"
+        hits = frame.select(pl.concat_str(template, separator=",").str.contains(pattern).fill_null(False)) \
+            .to_series()
+        matched = int(hits.sum())
+        rest = frame.filter(~hits) if matched < frame.height else frame.clear()
+    by_value = _value_type_counts(frame.select(c for c in frame.columns if c not in template), frame.height)
+    by_value.update(_value_type_counts(rest.select(template), rest.height))
+    out = []
+    for name, kind in zip(frame.columns, expected, strict=True):
+        counts = by_value[name]
+        if kind is not None:
+            counts = counts.merge(T.TypeCounts(fractional=matched) if kind == T.FRACTIONAL
+                                  else T.TypeCounts(integral=matched))
+        out.append(counts)
+    return out
+
+
+def _value_type_counts(frame: pl.DataFrame, height: int) -> dict[str, T.TypeCounts]:
+    """Data-type histograms of every column, value by value, in one parallel pass (a second one for the
+    Boolean count of columns that have values neither Fractional nor Integral)."""
+    strings = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    out = {name: T.classify(frame.get_column(name)) for name in frame.columns if name not in strings}
+    if not strings or height == 0:
+        out.update({name: T.TypeCounts() for name in strings})
+        return out
+    exprs = []
+    for index, name in enumerate(strings):
+        col = pl.col(name)
+        # One pass of the union of the two patterns, then a scan for '.', 'e', 'E' (present in every
+        # Fractional match, in no Integral one): a third less work than the two patterns.
+        numeric = col.str.contains(T.NUMERIC_PATTERN)
+        exprs += [(numeric & col.str.contains(T.FRACTION_MARK)).sum().alias(f"{index}f"),
+                  numeric.sum().alias(f"{index}n"), col.is_not_null().sum().alias(f"{index}v")]
+    row = frame.select(exprs).row(0)
+    others = [name for index, name in enumerate(strings) if int(row[3 * index + 2]) > int(row[3 * index + 1])]
+    booleans = frame.select(pl.col(name).is_in(["true", "false"]).sum() for name in others).row(0) \
+        if others else ()
+    boolean_of = dict(zip(others, booleans, strict=True))
+    for index, name in enumerate(strings):
+        fractional, numeric, non_null = (int(x or 0) for x in row[3 * index:3 * index + 3])
+        boolean = int(boolean_of.get(name) or 0)  # BOOLEAN_PATTERN
+        out[name] = T.TypeCounts(fractional, numeric - fractional, boolean, non_null - numeric - boolean)
     return out
 
 
@@ -120,6 +169,8 @@ def _as_double(frame: pl.DataFrame, name: str) -> pl.Expr:
     if frame.schema[name] == pl.Boolean:
         return pl.lit(None, dtype=pl.Float64).alias(name)
     cast = col.cast(pl.Float64, strict=False)
+    if frame.schema[name] == pl.String:  # cast only when every value is Fractional, Integral or Boolean: no NaN
+        return cast.alias(name)
     return pl.when(cast.is_nan()).then(None).otherwise(cast).alias(name)
 
 

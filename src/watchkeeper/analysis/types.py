@@ -35,6 +35,11 @@ BOOLEAN_PATTERN = r"^(true|false)$"
 # one of FRACTION_MARK's characters, which the Integral pattern never matches.
 NUMERIC_PATTERN = r"^(-|\+)? ?[0-9]+((\.[0-9]+)|((?:\.[0-9]+)?[Ee][-+]?[0-9]+))?$"
 FRACTION_MARK = r"[.eE]"
+# The Fractional and Integral patterns without anchors, to be joined into one pattern over a whole row.
+CLASS_PATTERNS = {
+    FRACTIONAL: r"(?:-|\+)? ?[0-9]+(?:(?:\.[0-9]+)|(?:(?:\.[0-9]+)?[Ee][-+]?[0-9]+))",
+    INTEGRAL: r"(?:-|\+)? ?[0-9]+",
+}
 
 
 @dataclass(slots=True)

@@ -15,8 +15,10 @@ window, only records whose `inferenceTime` lies in [start, end) are kept.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,13 +27,19 @@ import polars as pl
 
 from watchkeeper.analysis.columns import Tabular, read_lines, read_ndjson
 from watchkeeper.analysis.states import EXACT_MOMENTS_MAX_ROWS
+from watchkeeper.capture.envelopes import (
+    ANALYSIS_SCHEMA,
+    ENDPOINT_INPUT,
+    ENDPOINT_OUTPUT,
+    SIDE_FIELDS,
+    parse_capture_columns,
+)
 from watchkeeper.capture.payloads import BAD_BASE64, NESTED_JSON, side_text
 from watchkeeper.capture.window import NO_TIME, parse_time, select_frame
 
-__all__ = ["BAD_BASE64", "NESTED_JSON", "NO_TIME", "CaptureReader", "CaptureStats", "parse_time", "select_window"]
+__all__ = ["ANALYSIS_SCHEMA", "BAD_BASE64", "NESTED_JSON", "NO_TIME", "CaptureReader", "CaptureStats", "parse_time",
+           "select_window"]
 
-ENDPOINT_INPUT = "endpointInput"
-ENDPOINT_OUTPUT = "endpointOutput"
 DEFAULT_INDICES = (ENDPOINT_INPUT, ENDPOINT_OUTPUT)
 
 _SIDE = pl.Struct(
@@ -42,12 +50,6 @@ CAPTURE_SCHEMA = {
     "eventMetadata": pl.Struct({"eventId": pl.String, "inferenceId": pl.String, "inferenceTime": pl.String,
                                 "invocationSource": pl.String}),
     "eventVersion": pl.String,
-}
-# What tabularising needs: a smaller schema parses about a quarter faster.
-_PAYLOAD = pl.Struct({"observedContentType": pl.String, "data": pl.String, "encoding": pl.String})
-ANALYSIS_SCHEMA = {
-    "captureData": pl.Struct({ENDPOINT_INPUT: _PAYLOAD, ENDPOINT_OUTPUT: _PAYLOAD}),
-    "eventMetadata": pl.Struct({"inferenceTime": pl.String, "invocationSource": pl.String}),
 }
 
 # A batch of wide records is cut at about this much payload text (memory grows with values, not records),
@@ -107,13 +109,14 @@ def select_window(frame: pl.DataFrame, start: datetime | None, end: datetime | N
 
 def record_lines(frame: pl.DataFrame, indices: Sequence[str], output_first: bool,
                  stats: CaptureStats) -> pl.Series:
-    """One comma-separated line per usable record: output fields then input fields (or the reverse).
-    A record with an undecodable side is left out whole (it was counted under that side's reason)."""
+    """One comma-separated line per usable record of a frame of flat capture columns
+    (`capture/envelopes.py`): output fields then input fields (or the reverse). A record with an
+    undecodable side is left out whole (it was counted under that side's reason)."""
     order = [ENDPOINT_OUTPUT, ENDPOINT_INPUT] if output_first else [ENDPOINT_INPUT, ENDPOINT_OUTPUT]
     texts, failed = {}, pl.repeat(False, frame.height, eager=True)
     for side in order:
         if side in indices:
-            sides = frame.get_column("captureData").struct.field(side).struct.unnest()
+            sides = frame.select(pl.col(f"{side}.{name}").alias(name) for name in SIDE_FIELDS)
             texts[side], side_failed = side_text(sides, stats.count)
             failed = failed | side_failed
     if not texts:
@@ -158,16 +161,20 @@ class CaptureReader:
         self.batch_rows = batch_rows
         self.stats = CaptureStats()
 
-    def records(self, contents: Iterable[bytes], schema: dict = CAPTURE_SCHEMA) -> Iterator[pl.DataFrame]:
-        """Envelopes of the records in the window, file by file (whole records, for preprocessors).
+    def records(self, contents: Iterable[bytes]) -> Iterator[pl.DataFrame]:
+        """Envelopes of the records in the window, file by file (whole records, for preprocessors)."""
+        return self._parsed(contents, lambda data: read_ndjson(data, CAPTURE_SCHEMA))
 
-        The next file's envelopes are parsed on a thread while the caller works on the current one: polars
-        parses without the GIL, so the parse overlaps the caller's single-threaded numpy and Python work."""
+    def _parsed(self, contents: Iterable[bytes], parse: Callable[[bytes], Tabular]) -> Iterator[pl.DataFrame]:
+        """`parse` of each file, the records in the window.
+
+        The next file is parsed on a thread while the caller works on the current one: polars parses
+        without the GIL, so the parse overlaps the caller's single-threaded numpy and Python work."""
         with ThreadPoolExecutor(1, thread_name_prefix="capture-parse") as pool:
             pending: Future | None = None
             for data in contents:
                 self.stats.files += not isinstance(data, FilePart)
-                parsing = pool.submit(read_ndjson, data, schema)
+                parsing = pool.submit(parse, data)
                 if pending is not None:
                     yield select_window(_counted(pending.result(), self.stats), self.start, self.end, self.stats)
                 pending = parsing
@@ -176,10 +183,16 @@ class CaptureReader:
 
     def batches(self, contents: Iterable[bytes]) -> Iterator[Tabular]:
         """Batches of `batch_rows` records or more; wide records (over BATCH_BYTES of payload text) in
-        smaller batches, but never below WIDE_BATCH_MIN_ROWS, whose moments take the vectorised path."""
+        smaller batches, but never below WIDE_BATCH_MIN_ROWS, whose moments take the vectorised path.
+
+        Batches are made one ahead on a thread, so reading and splitting the next batch (polars, without
+        the GIL) overlaps the caller's statistics of this one."""
+        return ahead(self._batches(contents))
+
+    def _batches(self, contents: Iterable[bytes]) -> Iterator[Tabular]:
         pending: list[pl.Series] = []
         size = text = 0
-        for frame in self.records(contents, ANALYSIS_SCHEMA):
+        for frame in self._parsed(contents, parse_capture_columns):
             if frame.height == 0:
                 continue
             lines = record_lines(frame, self.indices, self.output_first, self.stats)
@@ -191,3 +204,49 @@ class CaptureReader:
                 pending, size, text = [], 0, 0
         if size:
             yield tabularise(pl.concat(pending), self.names, self.stats)
+
+
+_DONE = object()
+
+
+def ahead(items: Iterator[Tabular]) -> Iterator[Tabular]:
+    """`items`, each made on a thread while the caller works on the one before (at most one waiting)."""
+    handoff: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def offer(entry: tuple) -> bool:
+        """Hand over one entry; False once the caller has stopped listening."""
+        while not stop.is_set():
+            try:
+                handoff.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def make() -> None:
+        try:
+            for item in items:
+                if not offer((item, None)):
+                    return
+            offer((_DONE, None))
+        except BaseException as error:  # handed to the caller, raised there
+            offer((_DONE, error))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()  # on this thread, where the generator runs
+
+    worker = threading.Thread(target=make, name="capture-batches", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = handoff.get()
+            if error is not None:
+                raise error
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()

@@ -63,7 +63,10 @@ def window_mask(times: pl.Series, sources: pl.Series | None, start: datetime | N
 
 
 def metadata_field(frame: pl.DataFrame, name: str) -> pl.Series | None:
-    """`eventMetadata.<name>` of an envelope frame (None when the schema has no such field)."""
+    """`eventMetadata.<name>` of an envelope frame, or its flat column `<name>` (None when the frame has no
+    such field)."""
+    if name in frame.columns:
+        return frame.get_column(name)
     if "eventMetadata" not in frame.columns:
         return None
     dtype = frame.schema["eventMetadata"]
