@@ -1,6 +1,6 @@
 """How fast each `watchkeeper` command starts (issue 13: "the CLI starts in under 0.3 s").
 
-    .venv/bin/python bench/cli.py [--runs 5] [--only baseline-csv,analyze-csv] [--src /tmp/old/src]
+    .venv/bin/python bench/cli.py [--runs 5] [--only baseline-csv,analyze-csv] [--compare /tmp/old/src]
         [--bytecode-cache /tmp/wk-pyc]
 
 Runs each command as the console script does (`.venv/bin/watchkeeper ...`), each run a fresh process, the
@@ -11,9 +11,10 @@ the process and its children, from wait4). `baseline` and `analyze` run end to e
 until then, from /proc), on a data folder migrated by a first start. Two floors are measured the same way:
 `python -c pass` and `python -c "import polars, numpy"` (what every analysis imports).
 
-`--src` runs another checkout's code (PYTHONPATH=<checkout>/src), for a before/after on the same machine:
+`--compare` also runs another checkout's code (PYTHONPATH=<checkout>/src), each of its runs right after the
+same run of this checkout's, for a before/after at the same moment of the machine:
 
-    git worktree add /tmp/old <commit> && .venv/bin/python bench/cli.py --src /tmp/old/src
+    git worktree add /tmp/old <commit> && .venv/bin/python bench/cli.py --compare /tmp/old/src
 
 `--bytecode-cache DIR` lets the commands write and read compiled bytecode under DIR (PYTHONPYCACHEPREFIX),
 as an installed wheel has it; without it the environment decides (with PYTHONDONTWRITEBYTECODE=1, as on the
@@ -173,37 +174,47 @@ def child_env(src: str | None, bytecode_cache: str | None) -> dict[str, str]:
     return env
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=5, help="runs of each command (the median is shown)")
-    parser.add_argument("--only", help="comma-separated names of the commands to run (as in the table)")
-    parser.add_argument("--src", help="a checkout's src folder to run instead of the installed code")
-    parser.add_argument("--bytecode-cache", metavar="DIR", help="let the commands cache bytecode under DIR")
-    args = parser.parse_args()
-
-    env = child_env(args.src, args.bytecode_cache)
-    with tempfile.TemporaryDirectory(prefix="wk-bench-cli-") as tmp:
-        root = Path(tmp)
-        make_inputs(root, env)
-        table = commands(root, env)
-        if args.only:
-            wanted = [name.strip() for name in args.only.split(",")]
-            table = {name: table[name] for name in wanted}
-        measured = {name: Measured(name) for name in table}
-        for run in range(args.runs + 1):  # run 0 warms up (bytecode cache, serve's migrations, page cache)
-            for name, once in table.items():
-                wall, cpu = once()
-                if run:
-                    measured[name].wall.append(wall)
-                    measured[name].cpu.append(cpu)
-    load = os.getloadavg()[0]
-    print(f"{args.runs} runs each; load average {load:.1f} at the end; "
-          f"{'bytecode cached' if args.bytecode_cache else 'bytecode as the environment decides'}"
-          f"{'; code from ' + args.src if args.src else ''}")
+def print_table(title: str, measured: dict[str, Measured]) -> None:
+    print(f"\n{title}")
     print("| command | wall median (s) | wall range (s) | CPU user+sys median (s) |")
     print("|---|---|---|---|")
     for item in measured.values():
         print(item.row())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs of each command (the median is shown)")
+    parser.add_argument("--only", help="comma-separated names of the commands to run (as in the table)")
+    parser.add_argument("--compare", metavar="SRC", help="also run another checkout's src folder, interleaved")
+    parser.add_argument("--bytecode-cache", metavar="DIR", help="let the commands cache bytecode under DIR")
+    args = parser.parse_args()
+
+    trees = {"this checkout": None, **({f"code from {args.compare}": args.compare} if args.compare else {})}
+    with tempfile.TemporaryDirectory(prefix="wk-bench-cli-") as tmp:
+        tables = {}
+        for number, (label, src) in enumerate(trees.items()):
+            env = child_env(src, args.bytecode_cache)
+            root = Path(tmp) / str(number)
+            root.mkdir()
+            make_inputs(root, env)
+            table = commands(root, env)
+            if args.only:
+                table = {name.strip(): table[name.strip()] for name in args.only.split(",")}
+            tables[label] = table
+        measured = {label: {name: Measured(name) for name in table} for label, table in tables.items()}
+        names = list(next(iter(tables.values())))
+        for run in range(args.runs + 1):  # run 0 warms up (bytecode cache, serve's migrations, page cache)
+            for name in names:
+                for label, table in tables.items():
+                    wall, cpu = table[name]()
+                    if run:
+                        measured[label][name].wall.append(wall)
+                        measured[label][name].cpu.append(cpu)
+    cache = "bytecode cached" if args.bytecode_cache else "bytecode as the environment decides"
+    print(f"{args.runs} runs each; load average {os.getloadavg()[0]:.1f} at the end; {cache}")
+    for label, table in measured.items():
+        print_table(label, table)
 
 
 if __name__ == "__main__":
