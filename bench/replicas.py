@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psutil
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from tests.postgres_server import PostgresCluster
 from tests.replicas.fleet import (
     Fleet,
@@ -46,7 +46,7 @@ from tests.replicas.fleet import (
 from watchkeeper.config import Settings
 from watchkeeper.services.container import Services
 from watchkeeper.services.context import RequestContext
-from watchkeeper.store.tables import monitoring_schedules
+from watchkeeper.store.tables import monitoring_executions, monitoring_schedules
 
 STARTED = re.compile(r"monitoring execution started: schedule=(\S+)")
 
@@ -84,7 +84,7 @@ def main() -> None:
             fleet.start()
             print(f"fleet {counts} up in {time.perf_counter() - began:.1f} s", flush=True)
             if args.direct:
-                release(fleet, args)
+                release(fleet, args, cluster)
             else:
                 run(fleet, witness, args)
         finally:
@@ -184,21 +184,61 @@ def create_directly(data_dir: Path, database_url: str, n: int, witness_port: int
         services.close()
 
 
-def release(fleet: Fleet, args: argparse.Namespace) -> None:
-    """Every Pending schedule due now, at one instant; then wait for all executions to be started."""
+def release(fleet: Fleet, args: argparse.Namespace, cluster: PostgresCluster | None) -> None:
+    """Every Pending schedule due now, at one instant; then wait for all executions to be started (polled with
+    a count: reading the rows would load the 2 cores the fleet runs on)."""
     n = args.schedules
-    cpu_before = {m.pid: psutil.Process(m.pid).cpu_times() for m in fleet.members}
+    cpu_before = {m.pid: _cpu(m.pid) for m in fleet.members}
+    database = _database_processes(cluster)
+    database_before = _alive_cpu(database)
     began = time.perf_counter()
     with fleet.engine.begin() as conn:
         conn.execute(update(monitoring_schedules).values(pending_until=time.time()))
-    wait_until(lambda: len(fleet.executions()) >= n, timeout=args.timeout, interval=0.5)
+    first: list[float] = []
+
+    def all_started() -> bool:
+        with fleet.engine.connect() as conn:
+            count = conn.execute(select(func.count()).select_from(monitoring_executions)).scalar_one()
+        if count and not first:
+            first.append(time.perf_counter() - began)
+        return count >= n
+
+    wait_until(all_started, timeout=args.timeout, interval=0.2)
     elapsed = time.perf_counter() - began
-    cpu = {
-        pid: sum(psutil.Process(pid).cpu_times()[:2]) - sum(before[:2]) for pid, before in cpu_before.items()
-    }
-    print(f"all {n} executions started {elapsed:.1f} s after release ({n / elapsed:.0f}/s)", flush=True)
+    cpu = {pid: _cpu(pid) - before for pid, before in cpu_before.items()}
+    print(
+        f"all {n} executions started {elapsed:.1f} s after release ({n / elapsed:.0f}/s); "
+        f"the first seen after {first[0]:.1f} s",
+        flush=True,
+    )
     print(f"scheduler CPU seconds: {', '.join(f'{c:.1f}' for c in cpu.values())}")
+    if database:
+        used = _alive_cpu(database) - database_before
+        print(f"PostgreSQL CPU seconds (the server and its backends of the release): {used:.1f}")
     report(fleet, None, [f"fleet-{i:05d}" for i in range(n)], [], args)
+
+
+def _cpu(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
+def _database_processes(cluster: PostgresCluster | None) -> list[psutil.Process]:
+    """The throwaway cluster's postmaster and its children (the schedulers' pooled connections among them)."""
+    if cluster is None:
+        return []
+    postmaster = psutil.Process(int((cluster.root / "data" / "postmaster.pid").read_text().split()[0]))
+    return [postmaster, *postmaster.children(recursive=True)]
+
+
+def _alive_cpu(processes: list[psutil.Process]) -> float:
+    total = 0.0
+    for process in processes:
+        try:
+            total += _cpu(process.pid)
+        except psutil.NoSuchProcess:
+            continue
+    return total
 
 
 def report(fleet: Fleet, witness: Witness | None, names: list[str], held: list[str], args: argparse.Namespace) -> None:

@@ -158,15 +158,15 @@ def test_a_database_fault_for_one_schedule_is_logged_once_and_retried(
         services.schedules.create(CTX, name, hourly_config(), [])
     scheduler = Scheduler(services, ping=lambda _: True)
     scheduler.tick()
-    start = services.starter.start
+    plan = services.starter.plan
     broken = {"on": True}
 
-    def flaky_start(row: Any, *args: Any, **kwargs: Any) -> Any:
+    def flaky_plan(conn: Any, row: Any, *args: Any, **kwargs: Any) -> Any:
         if row.name == "flaky" and broken["on"]:
             raise OperationalError("INSERT ...", {}, Exception("database is locked"))
-        return start(row, *args, **kwargs)
+        return plan(conn, row, *args, **kwargs)
 
-    monkeypatch.setattr(services.starter, "start", flaky_start)
+    monkeypatch.setattr(services.starter, "plan", flaky_plan)
     caplog.set_level(logging.ERROR)
     run_for(scheduler, clock, 2, step=60)  # 120 ticks
     assert fired(services, "steady") == [t("2026-03-01T01:00:00"), t("2026-03-01T02:00:00")]

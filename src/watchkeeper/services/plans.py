@@ -1,8 +1,9 @@
 """The plan runner: moves a monitoring execution through the jobs of its type's plan (services/monitoring_types.py).
 
-- `begin` builds the request of every job of the plan at once (so a job that would be refused later is refused
-  now), inserts the first job, and keeps the others' requests, in order, in the execution's `next_job` column
-  (a JSON list; a single request object as written by revision 0004's code is read as a list of one).
+- `first_job` checks the request of every job of the plan at once (so a job that would be refused later is
+  refused now); the starter (services/executions.py) inserts the first job and keeps the others' requests, in
+  order, in the execution's `next_job` column (a JSON list; a single request object as written by revision
+  0004's code is read as a list of one).
 - `job_changed` is called by ProcessingJobService in the transaction of every status change of a job. When a
   job of an execution ends, the plan runner decides: Completed with jobs left → the next job starts and the
   execution points at it (as SageMaker switches ProcessingJobArn); otherwise the execution takes its final
@@ -74,29 +75,18 @@ class PlanRunner:
         for hook in self._end_hooks:
             hook(conn, execution_id, status)
 
-    def begin(
-        self,
-        conn: Connection,
-        ctx: RequestContext,
-        execution_id: int,
-        requests: list[dict[str, Any]],
-        schedule_arn: str | None,
-    ) -> str:
-        """Start the first job of an execution whose plan built `requests`; returns that job's name."""
+    @staticmethod
+    def first_job(ctx: RequestContext, requests: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The first job's request of a plan that built `requests`, and what its execution records: the job it
+        points at and the others' requests, in order. Every request is checked here, before anything is written."""
         for request in requests:
             check_request(request)
         first, rest = requests[0], requests[1:]
-        arn = self.processing_jobs.insert(conn, ctx, first, monitoring_schedule_arn=schedule_arn)
-        conn.execute(
-            update(monitoring_executions)
-            .where(monitoring_executions.c.id == execution_id)
-            .values(
-                processing_job_arn=arn,
-                processing_job_name=first["ProcessingJobName"],
-                next_job=orjson.dumps(rest).decode() if rest else None,
-            )
-        )
-        return str(first["ProcessingJobName"])
+        return first, {
+            "processing_job_arn": ctx.arn("processing-job", first["ProcessingJobName"]),
+            "processing_job_name": first["ProcessingJobName"],
+            "next_job": orjson.dumps(rest).decode() if rest else None,
+        }
 
     def fail(self, conn: Connection, execution_id: int, reason: str) -> None:
         """An execution that cannot start (its plan cannot be built) is Failed with the reason."""

@@ -54,6 +54,27 @@ def check_request(
             raise ValidationError("DatasetDefinition inputs (Athena, Redshift) are not supported; use S3Input")
 
 
+def job_row(
+    ctx: RequestContext, params: dict[str, Any], monitoring_schedule_arn: str | None, now: float
+) -> dict[str, Any]:
+    """The row of a new job (InProgress, unclaimed) from a checked request; its Tags are stored apart."""
+    name = params["ProcessingJobName"]
+    body = {k: v for k, v in params.items() if k != "Tags"}
+    return {
+        "account": ctx.account,
+        "region": ctx.region,
+        "name": name,
+        "name_key": name.lower(),
+        "arn": ctx.arn("processing-job", name),
+        "status": IN_PROGRESS,
+        "body": orjson.dumps(body).decode(),
+        "creation_time": now,
+        "last_modified_time": now,
+        "monitoring_schedule_arn": monitoring_schedule_arn,
+        "stop_requested": 0,
+    }
+
+
 class ProcessingJobService:
     def __init__(self, db: Database, clock: Clock, tags: TagService) -> None:
         self.db = db
@@ -76,31 +97,14 @@ class ProcessingJobService:
             check_request(params, conn, ctx)
         else:
             check_request(params)
-        name = params["ProcessingJobName"]
-        arn = ctx.arn("processing-job", name)
-        now = millis(self.clock.now())
-        body = {k: v for k, v in params.items() if k != "Tags"}
+        row = job_row(ctx, params, monitoring_schedule_arn, millis(self.clock.now()))
         try:
             with conn.begin_nested():
-                conn.execute(
-                    processing_jobs.insert().values(
-                        account=ctx.account,
-                        region=ctx.region,
-                        name=name,
-                        name_key=name.lower(),
-                        arn=arn,
-                        status=IN_PROGRESS,
-                        body=orjson.dumps(body).decode(),
-                        creation_time=now,
-                        last_modified_time=now,
-                        monitoring_schedule_arn=monitoring_schedule_arn,
-                        stop_requested=0,
-                    )
-                )
+                conn.execute(processing_jobs.insert().values(**row))
         except IntegrityError:
-            raise ResourceInUse(f"Job with name {name} already exists") from None
-        self.tags.put(conn, arn, params.get("Tags", []))
-        return arn
+            raise ResourceInUse(f"Job with name {row['name']} already exists") from None
+        self.tags.put(conn, row["arn"], params.get("Tags", []))
+        return str(row["arn"])
 
     def create(self, ctx: RequestContext, params: dict[str, Any]) -> str:
         with self.db.write() as conn:

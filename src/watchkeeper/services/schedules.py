@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Collection
 from typing import Any
 
 import orjson
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 PENDING, SCHEDULED, STOPPED, FAILED = "Pending", "Scheduled", "Stopped", "Failed"
 # DescribeMonitoringSchedule's FailureReason holds at most 1024 characters (botocore's model).
 MAX_FAILURE_REASON = 1024
+# Schedules activated per statement: well under SQLite's bound on a statement's variables.
+ACTIVATION_CHUNK = 500
 
 # Built once: Describe is the hottest call, and building a statement costs more than running it.
 _FIND_SCHEDULE = select(monitoring_schedules).where(
@@ -225,7 +228,8 @@ class ScheduleService:
         (no catch-up for the current hour; a NOW schedule fires at once). Idempotent across processes.
 
         A schedule whose stored expression no longer parses (a database from an older version) is set
-        `Failed` with the reason; the others are activated all the same."""
+        `Failed` with the reason; the others are activated all the same, a chunk of those sharing a first fire
+        time per statement (10,000 NOW schedules released at once are a few statements, not 10,000)."""
         now = self.clock.now()
         with self.db.read() as conn:
             due = conn.execute(
@@ -236,7 +240,7 @@ class ScheduleService:
                     monitoring_schedules.c.status,
                 ).where(monitoring_schedules.c.status == PENDING, monitoring_schedules.c.pending_until <= now)
             ).all()
-        activated = 0
+        by_fire_time: dict[float, list[int]] = {}
         for row in due:
             try:
                 spec = parse_schedule_expression(
@@ -248,56 +252,82 @@ class ScheduleService:
             except Exception as exc:  # the stored config is at fault: this schedule fails, the others go on
                 self.fail(row, f"The schedule could not be activated: {failure_text(exc)}")
                 continue
-            with self.db.write() as conn:
-                activated += conn.execute(
-                    update(monitoring_schedules)
-                    .where(monitoring_schedules.c.id == row.id, monitoring_schedules.c.status == PENDING)
-                    .values(status=SCHEDULED, pending_until=None, next_fire_time=next_fire)
-                ).rowcount
+            by_fire_time.setdefault(next_fire, []).append(row.id)
+        activated = 0
+        for next_fire, ids in by_fire_time.items():
+            for chunk in range(0, len(ids), ACTIVATION_CHUNK):
+                with self.db.write() as conn:
+                    activated += self._activate(conn, ids[chunk : chunk + ACTIVATION_CHUNK], next_fire)
         return activated
+
+    @staticmethod
+    def _activate(conn: Connection, ids: list[int], next_fire: float) -> int:
+        t = monitoring_schedules
+        # Rows another scheduler is activating right now are skipped (PostgreSQL), not waited for: it sets the
+        # same values, and two updates of overlapping rows in different orders could deadlock.
+        still_pending = select(t.c.id).where(t.c.id.in_(ids), t.c.status == PENDING).with_for_update(skip_locked=True)
+        return conn.execute(
+            update(t)
+            .where(t.c.id.in_(still_pending), t.c.status == PENDING)
+            .values(status=SCHEDULED, pending_until=None, next_fire_time=next_fire)
+        ).rowcount
 
     def fail(self, row: Row[Any], reason: str) -> bool:
         """Set a schedule `Failed` with `reason` unless it changed meanwhile (another process failed it, or a
         user updated, stopped or deleted it). Logged here, so once whichever process gets there first;
         UpdateMonitoringSchedule or StartMonitoringSchedule makes it Pending again."""
+        with self.db.write() as conn:
+            failed = self.fail_in(conn, row, reason)
+        if failed:
+            log_failed(row.name, failed)
+        return failed is not None
+
+    def fail_in(self, conn: Connection, row: Row[Any], reason: str) -> str | None:
+        """`fail` in the caller's transaction: the reason as stored if the schedule was failed, for the caller
+        to log (`log_failed`) once committed."""
         reason = reason if len(reason) <= MAX_FAILURE_REASON else reason[: MAX_FAILURE_REASON - 3] + "..."
-        with self.db.write() as conn:
-            changed = conn.execute(
-                update(monitoring_schedules)
-                .where(monitoring_schedules.c.id == row.id, monitoring_schedules.c.status == row.status)
-                .values(
-                    status=FAILED,
-                    failure_reason=reason,
-                    pending_until=None,
-                    last_modified_time=millis(self.clock.now()),
-                )
-            ).rowcount
-        if changed:
-            log.error("monitoring schedule %s failed: %s", row.name, reason)
-        return bool(changed)
-
-    def due(self) -> list[Row[Any]]:
-        """Scheduled schedules whose next fire time has come."""
-        with self.db.read() as conn:
-            return list(
-                conn.execute(
-                    select(monitoring_schedules).where(
-                        monitoring_schedules.c.status == SCHEDULED,
-                        monitoring_schedules.c.next_fire_time <= self.clock.now(),
-                    )
-                ).all()
+        changed = conn.execute(
+            update(monitoring_schedules)
+            .where(monitoring_schedules.c.id == row.id, monitoring_schedules.c.status == row.status)
+            .values(
+                status=FAILED,
+                failure_reason=reason,
+                pending_until=None,
+                last_modified_time=millis(self.clock.now()),
             )
+        ).rowcount
+        return reason if changed else None
 
-    def advance(self, row: Row[Any], next_fire: float | None) -> None:
-        with self.db.write() as conn:
-            conn.execute(
-                update(monitoring_schedules)
-                .where(
-                    monitoring_schedules.c.id == row.id,
-                    monitoring_schedules.c.next_fire_time == row.next_fire_time,
-                )
-                .values(next_fire_time=next_fire)
-            )
+    @staticmethod
+    def claim_due(
+        conn: Connection, now: float, limit: int, skip: Collection[int] = (), schedule_id: int | None = None
+    ) -> list[Row[Any]]:
+        """Up to `limit` Scheduled schedules whose fire time has come (oldest first), held by the caller's write
+        transaction until it ends. On PostgreSQL a row another scheduler holds is skipped (SKIP LOCKED) and one it
+        fired meanwhile no longer matches, so replicas never attempt the same schedule; on SQLite the write
+        transaction (BEGIN IMMEDIATE) is exclusive already. `skip`: ids not to take again in this tick."""
+        t = monitoring_schedules
+        query = select(t).where(t.c.status == SCHEDULED, t.c.next_fire_time <= now)
+        if skip:
+            query = query.where(t.c.id.not_in(skip))
+        if schedule_id is not None:
+            query = query.where(t.c.id == schedule_id)
+        query = query.order_by(t.c.next_fire_time, t.c.id).limit(limit).with_for_update(skip_locked=True)
+        return list(conn.execute(query).all())
+
+    @staticmethod
+    def advance(conn: Connection, moves: list[tuple[Row[Any], float | None]]) -> None:
+        """Each (schedule, next fire time) in one statement: None once a NOW schedule has fired. Conditional on
+        the fire time read, so a schedule another process advanced meanwhile is left as it is."""
+        if not moves:
+            return
+        t = monitoring_schedules
+        conn.execute(
+            update(t)
+            .where(t.c.id == bindparam("b_id"), t.c.next_fire_time == bindparam("b_was"))
+            .values(next_fire_time=bindparam("b_next")),
+            [{"b_id": row.id, "b_was": row.next_fire_time, "b_next": next_fire} for row, next_fire in moves],
+        )
 
     def find_row(self, ctx: RequestContext, name: str) -> Row[Any]:
         with self.db.read() as conn:
@@ -337,6 +367,10 @@ class ScheduleService:
                 summary["MonitoringJobDefinitionName"] = row.job_definition_name
             summaries.append(summary)
         return page.result("MonitoringScheduleSummaries", summaries)
+
+
+def log_failed(name: str, reason: str) -> None:
+    log.error("monitoring schedule %s failed: %s", name, reason)
 
 
 def failure_text(exc: BaseException) -> str:
