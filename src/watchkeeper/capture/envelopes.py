@@ -161,7 +161,7 @@ def _only_quote_escapes(line: pl.Expr, escaped: bool) -> pl.Expr:
     """No escape but `\\"` (checked only when some line has a backslash)."""
     if not escaped:
         return pl.lit(True)
-    return ~line.str.replace_all('\\"', "", literal=True).str.contains("\\", literal=True)
+    return ~line.str.contains(r'\\[^"]')  # a backslash before anything but a quote
 
 
 def _encoding(tail: pl.Expr) -> pl.Expr:
@@ -184,7 +184,7 @@ def _between(text: pl.Expr, start: pl.Expr, end: pl.Expr) -> pl.Expr:
 def _unquoted(data: pl.Expr, escaped: bool) -> pl.Expr:
     """No unescaped quote in a payload (its escaped quotes are `\\"`)."""
     if escaped:
-        data = data.str.replace_all('\\"', "", literal=True)
+        return ~data.str.contains(r'(?:^|[^\\])"')
     return ~data.str.contains('"', literal=True)
 
 
