@@ -14,10 +14,10 @@ TIME = '"eventId":"e1","inferenceTime":"2024-05-01T13:00:00Z"'
 
 def line(data: str = "1,2,3", output: str = "0.5", encoding: str = "CSV", metadata: str = TIME,
          content_type: str = "text/csv") -> str:
-    return ('{"captureData":{"endpointInput":{"observedContentType":"%s","mode":"INPUT","data":"%s",'
-            '"encoding":"%s"},"endpointOutput":{"observedContentType":"text/csv","mode":"OUTPUT","data":"%s",'
-            '"encoding":"CSV"}},"eventMetadata":{%s},"eventVersion":"0"}') % (content_type, data, encoding, output,
-                                                                          metadata)
+    head = f'{{"captureData":{{"endpointInput":{{"observedContentType":"{content_type}","mode":"INPUT",'
+    output_side = f'"endpointOutput":{{"observedContentType":"text/csv","mode":"OUTPUT","data":"{output}",'
+    return (f'{head}"data":"{data}","encoding":"{encoding}"}},{output_side}'
+            f'"encoding":"CSV"}}}},"eventMetadata":{{{metadata}}},"eventVersion":"0"}}')
 
 
 SPACED = ('{"captureData": {"endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "data": "1,2",'

@@ -31,8 +31,7 @@ def test_a_caller_that_stops_early_stops_the_maker():
 
     def items():
         try:
-            for i in range(1000):
-                yield i
+            yield from range(1000)
         finally:
             closed.set()
 
