@@ -106,7 +106,8 @@ class Started:
 
 @dataclass(frozen=True)
 class Planned:
-    """An execution ready to be written: its row, and its plan's requests (none when it fails at once)."""
+    """An execution ready to be written: its row (the plan's later jobs in `next_job`), and its first job's
+    request (none when it fails at once, with the reason in `failure`)."""
 
     schedule: Row[Any]
     ctx: RequestContext
@@ -149,7 +150,7 @@ class ExecutionStarter:
     """Creates one monitoring execution per schedule and fire time, and hands it to the plan runner.
 
     In two steps, so that a scheduler can start many in one transaction: `plan` reads what an execution needs
-    and builds its jobs' requests (a schedule's fault raises here, before anything is written); `record` writes
+    and builds its jobs' requests (a schedule's fault raises here, before its execution is written); `record` writes
     the executions and their first jobs with a few statements for all of them."""
 
     def __init__(
