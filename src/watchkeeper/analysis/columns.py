@@ -24,10 +24,12 @@ _NEWLINE, _COMMA, _QUOTE, _CR = 10, 44, 34, 13
 
 
 class Tabular(NamedTuple):
-    """A batch of rows as string columns, with how many of its rows were malformed."""
+    """A batch of rows as string columns, with how many of its rows were malformed and, when the maker
+    computed them, its columns' type counts (`statistics.type_counts`)."""
 
     frame: pl.DataFrame
     bad_rows: int = 0
+    type_counts: list | None = None
 
 
 def _blank(data: bytes) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from watchkeeper.analysis import types as T
-from watchkeeper.analysis.columns import default_name
+from watchkeeper.analysis.columns import Tabular, default_name
 from watchkeeper.analysis.states import ColumnState
 
 VERSION = 0.0
@@ -27,9 +27,12 @@ class DatasetState:
     names: list[str] = field(default_factory=list)
     columns: list[ColumnState] = field(default_factory=list)
 
-    def update(self, frame: pl.DataFrame) -> None:
+    def update(self, frame: pl.DataFrame | Tabular) -> None:
         """Fold in one batch of rows. Column i of the frame is column i of the dataset; a frame wider than
-        the columns seen so far adds columns (their earlier rows count as missing)."""
+        the columns seen so far adds columns (their earlier rows count as missing). A `Tabular` may bring
+        its columns' type counts, computed where the batch was made (`type_counts`)."""
+        given = frame.type_counts if isinstance(frame, Tabular) else None
+        frame = frame.frame if isinstance(frame, Tabular) else frame
         self.item_count += frame.height
         for index, name in enumerate(frame.columns):
             if index >= len(self.columns):
@@ -37,7 +40,7 @@ class DatasetState:
                 self.names.append(name)
         if frame.height == 0 or frame.width == 0:
             return
-        counts = _type_counts(frame, self._expected_classes(frame))
+        counts = given if given is not None else type_counts(frame, self._expected_classes(frame))
         # Columns already known to be String need no casting.
         numeric = [
             name for index, name in enumerate(frame.columns)
@@ -108,20 +111,40 @@ class DatasetState:
         }
 
 
-def _type_counts(frame: pl.DataFrame, expected: list[str | None]) -> list[T.TypeCounts]:
+def expected_classes(frame: pl.DataFrame, rows: int = 1024) -> list[str | None]:
+    """Per String column, the numeric class its first `rows` values all have (None: not all numeric, or
+    nulls among them): a guess for `type_counts` to check rows against."""
+    sample = frame.head(rows)
+    out: list[str | None] = []
+    for name, dtype in sample.schema.items():
+        column = sample.get_column(name)
+        counts = T.classify(column) if dtype == pl.String and column.null_count() == 0 else T.TypeCounts()
+        numeric = counts.fractional + counts.integral
+        out.append(None if numeric == 0 or numeric < counts.non_null
+                   else T.FRACTIONAL if counts.fractional >= counts.integral else T.INTEGRAL)
+    return out
+
+
+def type_counts(frame: pl.DataFrame, expected: list[str | None], lines: pl.Series | None = None) \
+        -> list[T.TypeCounts]:
     """Data-type histograms of every column of a batch.
 
     Columns expected to be numeric (`expected[i]` Fractional or Integral) are checked a row at a time: their
     values joined by commas must match one pattern made of their classes' patterns. A value holds no comma
     when it matches, so the rows that match have each such value of its expected class; only the other rows'
-    values are classed one by one. A row costs one pattern match instead of one per value."""
+    values are classed one by one. A row costs one pattern match instead of one per value. `lines`, when
+    given, are the rows already joined by commas (every column, in order): no joining is needed then."""
     template = [name for name, kind in zip(frame.columns, expected, strict=True) if kind is not None]
     rest = frame
     matched = 0
     if template:
-        pattern = "^" + ",".join(T.CLASS_PATTERNS[kind] for kind in expected if kind is not None) + "$"
-        hits = frame.select(pl.concat_str(template, separator=",").str.contains(pattern).fill_null(False)) \
-            .to_series()
+        if lines is not None:
+            pattern = "^" + ",".join(T.CLASS_PATTERNS[kind] if kind else "[^,]*" for kind in expected) + "$"
+            hits = lines.str.contains(pattern).fill_null(False)
+        else:
+            pattern = "^" + ",".join(T.CLASS_PATTERNS[kind] for kind in expected if kind is not None) + "$"
+            hits = frame.select(pl.concat_str(template, separator=",").str.contains(pattern).fill_null(False)) \
+                .to_series()
         matched = int(hits.sum())
         rest = frame.filter(~hits) if matched < frame.height else frame.clear()
     by_value = _value_type_counts(frame.select(c for c in frame.columns if c not in template), frame.height)

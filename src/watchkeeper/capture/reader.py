@@ -27,6 +27,7 @@ import polars as pl
 
 from watchkeeper.analysis.columns import Tabular, read_lines, read_ndjson
 from watchkeeper.analysis.states import EXACT_MOMENTS_MAX_ROWS
+from watchkeeper.analysis.statistics import expected_classes, type_counts
 from watchkeeper.capture.envelopes import (
     ANALYSIS_SCHEMA,
     ENDPOINT_INPUT,
@@ -139,6 +140,8 @@ def tabularise(lines: pl.Series, names: Sequence[str] | None, stats: CaptureStat
     return batch
 
 
+
+
 class CaptureReader:
     """Reads capture files in order and yields batches of rows, accumulating small files into batches of
     about `batch_rows` records (larger batches are faster; the statistics do not depend on it)."""
@@ -200,10 +203,18 @@ class CaptureReader:
             size += len(lines)
             text += int(lines.str.len_bytes().sum() or 0)
             if size >= self.batch_rows or (text >= BATCH_BYTES and size >= WIDE_BATCH_MIN_ROWS):
-                yield tabularise(pl.concat(pending), self.names, self.stats)
+                yield self._tabular(pl.concat(pending))
                 pending, size, text = [], 0, 0
         if size:
-            yield tabularise(pl.concat(pending), self.names, self.stats)
+            yield self._tabular(pl.concat(pending))
+
+    def _tabular(self, lines: pl.Series) -> Tabular:
+        """The batch with its type counts, checked against its own lines: made here, on the reader's
+        thread, so that the caller's thread has only to fold the batch in."""
+        batch = tabularise(lines, self.names, self.stats)
+        if batch.frame.height != len(lines):
+            return batch
+        return batch._replace(type_counts=type_counts(batch.frame, expected_classes(batch.frame), lines))
 
 
 _DONE = object()

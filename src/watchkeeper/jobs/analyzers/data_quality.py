@@ -27,6 +27,7 @@ from typing import Any
 
 import polars as pl
 
+from watchkeeper.analysis.columns import Tabular
 from watchkeeper.analysis.result import DataQualityResult, data_quality_result
 from watchkeeper.analysis.statistics import DatasetState, feature_names
 from watchkeeper.analysis.suggest import default_monitoring_config
@@ -93,7 +94,7 @@ def _compute(source: str | os.PathLike[str], fmt: DatasetFormat, *, names: Seque
     skipped: dict[str, int] = {}
     if fmt.kind in ("capture", "merge"):
         reader = open_capture_reader(fmt, names, start_time, end_time)
-        frames: Iterable[pl.DataFrame]
+        frames: Iterable[pl.DataFrame | Tabular]
         if preprocessor is not None:
             frames = preprocessed_capture_batches(files, reader, preprocessor, progress)
         else:

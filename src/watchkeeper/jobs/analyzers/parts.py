@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from watchkeeper.analysis import model_quality_metrics as mqm
-from watchkeeper.analysis.columns import flatten_nested, read_ndjson, spark_json_columns
+from watchkeeper.analysis.columns import Tabular, flatten_nested, read_ndjson, spark_json_columns
 from watchkeeper.analysis.statistics import DatasetState
 from watchkeeper.jobs.analyzers.model_quality import _Folder
 from watchkeeper.jobs.toolkit.formats import DatasetFormat
@@ -95,7 +95,7 @@ def _json_lines_range(segment: Segment, stats: InputStats) -> pl.DataFrame:
     return spark_json_columns(flatten_nested(batch.frame))
 
 
-def _update(state: DatasetState, frames: Iterable[pl.DataFrame]) -> None:
+def _update(state: DatasetState, frames: Iterable[pl.DataFrame | Tabular]) -> None:
     for frame in frames:
         state.update(frame)
 

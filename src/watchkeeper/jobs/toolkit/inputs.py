@@ -153,9 +153,10 @@ def open_capture_reader(fmt: DatasetFormat, names: Sequence[str] | None, start: 
 
 
 def capture_batches(files: Sequence[Path], reader: CaptureReader,
-                    progress: ProgressFn | None) -> Iterator[pl.DataFrame]:
-    """Batches of rows of capture records; the reader counts bad, out-of-window and shadow records."""
-    return (batch.frame for batch in reader.batches(file_contents(files, progress)))
+                    progress: ProgressFn | None) -> Iterator[Tabular]:
+    """Batches of rows of capture records, with their type counts (`DatasetState.update` takes both); the
+    reader counts bad, out-of-window and shadow records."""
+    return reader.batches(file_contents(files, progress))
 
 
 def file_contents(files: Sequence[Path], progress: ProgressFn | None,
