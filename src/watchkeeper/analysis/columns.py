@@ -143,15 +143,15 @@ def read_csv(
     return Tabular(frame, bad), list(names or ())
 
 
-def read_lines(lines: pl.Series, names: Sequence[str] | None = None) -> Tabular:
+def read_lines(lines: pl.Series, names: Sequence[str] | None = None,
+               known: tuple[pl.Series, int] | None = None) -> Tabular:
     """Non-empty, single-line, unquoted CSV records (captured payloads) into string columns: the fast path
     of `read_csv` for text already in polars, with its rules (width: the most common number of fields, ties
-    to the wider; other widths are padded or cut and counted as bad)."""
+    to the wider; other widths are padded or cut and counted as bad). `known` = (mask, n): the lines of the
+    mask are known to have n fields, so only the others are counted."""
     if len(lines) == 0:
         return Tabular(pl.DataFrame(), 0)
-    widths = lines.str.count_matches(",", literal=True).to_numpy() + 1
-    values, counts = np.unique(widths, return_counts=True)
-    width = int(values[counts == counts.max()].max())
+    width, bad = _width(lines, known)
     buffer = io.BytesIO()
     pl.DataFrame({"line": lines}).write_csv(buffer, include_header=False, quote_style="never")
     frame = pl.read_csv(
@@ -162,7 +162,21 @@ def read_lines(lines: pl.Series, names: Sequence[str] | None = None) -> Tabular:
         truncate_ragged_lines=True,
         quote_char=None,
     )
-    return Tabular(frame, int(np.count_nonzero(widths != width)))
+    return Tabular(frame, bad)
+
+
+def _width(lines: pl.Series, known: tuple[pl.Series, int] | None) -> tuple[int, int]:
+    """The lines' most common number of fields (ties to the wider) and how many lines have another."""
+    if known is not None:
+        mask, fields = known
+        certain = int(mask.sum())
+        if 2 * certain > len(lines):  # a majority: the most common width whatever the others have
+            others = lines.filter(~mask).str.count_matches(",", literal=True).to_numpy() + 1
+            return fields, int(np.count_nonzero(others != fields))
+    widths = lines.str.count_matches(",", literal=True).to_numpy() + 1
+    values, counts = np.unique(widths, return_counts=True)
+    width = int(values[counts == counts.max()].max())
+    return width, int(np.count_nonzero(widths != width))
 
 
 def read_ndjson(data: bytes, schema: dict | None = None) -> Tabular:

@@ -125,22 +125,29 @@ def expected_classes(frame: pl.DataFrame, rows: int = 1024) -> list[str | None]:
     return out
 
 
-def type_counts(frame: pl.DataFrame, expected: list[str | None], lines: pl.Series | None = None) \
-        -> list[T.TypeCounts]:
+def row_pattern(expected: list[str | None]) -> str:
+    """A pattern for a whole row joined by commas: each expected column's class, anything else elsewhere."""
+    return "^" + ",".join(T.CLASS_PATTERNS[kind] if kind else "[^,]*" for kind in expected) + "$"
+
+
+def type_counts(frame: pl.DataFrame, expected: list[str | None], lines: pl.Series | None = None,
+                hits: pl.Series | None = None) -> list[T.TypeCounts]:
     """Data-type histograms of every column of a batch.
 
     Columns expected to be numeric (`expected[i]` Fractional or Integral) are checked a row at a time: their
     values joined by commas must match one pattern made of their classes' patterns. A value holds no comma
     when it matches, so the rows that match have each such value of its expected class; only the other rows'
     values are classed one by one. A row costs one pattern match instead of one per value. `lines`, when
-    given, are the rows already joined by commas (every column, in order): no joining is needed then."""
+    given, are the rows already joined by commas (every column, in order): no joining is needed then; `hits`,
+    which of them match `row_pattern(expected)`, when that is known already."""
     template = [name for name, kind in zip(frame.columns, expected, strict=True) if kind is not None]
     rest = frame
     matched = 0
     if template:
-        if lines is not None:
-            pattern = "^" + ",".join(T.CLASS_PATTERNS[kind] if kind else "[^,]*" for kind in expected) + "$"
-            hits = lines.str.contains(pattern).fill_null(False)
+        if hits is not None:
+            pass
+        elif lines is not None:
+            hits = lines.str.contains(row_pattern(expected)).fill_null(False)
         else:
             pattern = "^" + ",".join(T.CLASS_PATTERNS[kind] for kind in expected if kind is not None) + "$"
             hits = frame.select(pl.concat_str(template, separator=",").str.contains(pattern).fill_null(False)) \

@@ -44,8 +44,6 @@ _TAIL = '},"eventVersion":"0"}'
 _ENCODING = '","encoding":"'
 _ENCODINGS = ("CSV", "JSON", "BASE64")
 _STRING = r'"[^"\\\x00-\x1f]*"'
-# Anchored at the line's start: the input's content type is a plain string.
-_INPUT_TYPE = rf'^\{{"captureData":\{{"endpointInput":\{{"observedContentType":{_STRING},"mode":"INPUT","data":"'
 # Found where the metadata marker is: the metadata is a flat object of plain strings, and the line ends there.
 _MEMBER = rf'"[A-Za-z]+":{_STRING}'
 _METADATA_OBJECT = rf'"\}}\}},"eventMetadata":\{{(?:{_MEMBER}(?:,{_MEMBER})*)?\}},"eventVersion":"0"\}}$'
@@ -118,25 +116,31 @@ def _cut(lines: pl.Series, typed: bool, sourced: bool) -> pl.DataFrame:
     line = pl.col("line")
     a, c, d, f = (pl.col(name) for name in ("a", "c", "d", "f"))
     escaped = bool(lines.str.contains("\\", literal=True).any())
-    frame = pl.DataFrame({"line": lines}).lazy().with_columns(
+    found = pl.DataFrame({"line": lines}).lazy().with_columns(
         shape=line.str.starts_with(_HEAD) & line.str.ends_with(_TAIL)
-        & (line.str.len_bytes() == line.str.len_chars()) & _only_quote_escapes(line, escaped)
-        & (line.str.find(_INPUT_TYPE, strict=True) == 0),
+        & (line.str.len_bytes() == line.str.len_chars()) & _only_quote_escapes(line, escaped),
         a=line.str.find(_INPUT_DATA, literal=True),
         c=line.str.find(_OUTPUT, literal=True),
         d=line.str.find(_OUTPUT_DATA, literal=True),
         f=line.str.find(_METADATA, literal=True),
         m=line.str.find(_METADATA_OBJECT, strict=True),
         t=line.str.find(_TIME, literal=True),
+        input_csv=line.str.find(_ENCODING + "CSV" + _OUTPUT, literal=True),
+        output_csv=line.str.find(_ENCODING + "CSV" + _METADATA, literal=True),
     ).with_columns(
-        input_tail=line.str.slice(c - _LONGEST_ENCODING, _LONGEST_ENCODING),
-        output_tail=line.str.slice(f - _LONGEST_ENCODING, _LONGEST_ENCODING),
+        input_csv=pl.col("input_csv") == c - len(_ENCODING + "CSV"),
+        output_csv=pl.col("output_csv") == f - len(_ENCODING + "CSV"),
+    ).collect()
+    # Encodings: CSV where its marker sits at the end of the side (most files); else read from the side's tail.
+    all_csv = bool(found.get_column("input_csv").all()) and bool(found.get_column("output_csv").all())
+    frame = found.lazy().with_columns(
+        input_encoding=pl.lit("CSV") if all_csv else _encoding(_tail(line, c)),
+        output_encoding=pl.lit("CSV") if all_csv else _encoding(_tail(line, f)),
         inferenceTime=line.str.slice(pl.col("t") + len(_TIME), _LONGEST_TIME),
         order=(a < c) & (c < d) & (d < f) & (pl.col("m") == f)
-        & (line.str.slice(c + len(_OUTPUT), d - c - len(_OUTPUT)).str.contains('"', literal=True) == False),  # noqa: E712
+        & ~_between(line, pl.lit(len(_HEAD)), a).str.contains('"', literal=True)
+        & ~_between(line, c + len(_OUTPUT), d).str.contains('"', literal=True),
     ).with_columns(
-        input_encoding=_encoding(pl.col("input_tail")),
-        output_encoding=_encoding(pl.col("output_tail")),
         inferenceTime=pl.col("inferenceTime").str.head(pl.col("inferenceTime").str.find('"', literal=True)),
     ).with_columns(
         input_data=_between(line, a + len(_INPUT_DATA), c - _encoding_length("input_encoding")),
@@ -170,6 +174,11 @@ def _encoding(tail: pl.Expr) -> pl.Expr:
     for name in _ENCODINGS:
         out = pl.when(tail.str.ends_with(_ENCODING + name)).then(pl.lit(name)).otherwise(out)
     return out
+
+
+def _tail(line: pl.Expr, end: pl.Expr) -> pl.Expr:
+    """The text before `end` that holds a side's encoding and its marker."""
+    return line.str.slice(end - _LONGEST_ENCODING, _LONGEST_ENCODING)
 
 
 def _encoding_length(column: str) -> pl.Expr:

@@ -27,7 +27,7 @@ import polars as pl
 
 from watchkeeper.analysis.columns import Tabular, read_lines, read_ndjson
 from watchkeeper.analysis.states import EXACT_MOMENTS_MAX_ROWS
-from watchkeeper.analysis.statistics import expected_classes, type_counts
+from watchkeeper.analysis.statistics import EXPECTATION_SAMPLE_ROWS, expected_classes, row_pattern, type_counts
 from watchkeeper.capture.envelopes import (
     ANALYSIS_SCHEMA,
     ENDPOINT_INPUT,
@@ -130,11 +130,13 @@ def record_lines(frame: pl.DataFrame, indices: Sequence[str], output_first: bool
     return line.filter(~empty & ~multi & ~failed)
 
 
-def tabularise(lines: pl.Series, names: Sequence[str] | None, stats: CaptureStats) -> Tabular:
-    """Record lines into named string columns (width: the most common number of fields)."""
+def tabularise(lines: pl.Series, names: Sequence[str] | None, stats: CaptureStats,
+               known: tuple[pl.Series, int] | None = None) -> Tabular:
+    """Record lines into named string columns (width: the most common number of fields; `known` as in
+    `read_lines`)."""
     if len(lines) == 0:
         return Tabular(pl.DataFrame(), 0)
-    batch = read_lines(lines, names)
+    batch = read_lines(lines, names, known)
     stats.rows += batch.frame.height
     stats.count(WRONG_WIDTH, batch.bad_rows)
     return batch
@@ -209,12 +211,17 @@ class CaptureReader:
             yield self._tabular(pl.concat(pending))
 
     def _tabular(self, lines: pl.Series) -> Tabular:
-        """The batch with its type counts, checked against its own lines: made here, on the reader's
-        thread, so that the caller's thread has only to fold the batch in."""
-        batch = tabularise(lines, self.names, self.stats)
-        if batch.frame.height != len(lines):
-            return batch
-        return batch._replace(type_counts=type_counts(batch.frame, expected_classes(batch.frame), lines))
+        """The batch with its type counts, made here, on the reader's thread, so that the caller's thread
+        has only to fold the batch in. The first records guess each column's class; one pattern match per
+        line then tells both which lines have those classes (`statistics.type_counts`) and that they have
+        the guessed number of fields (so only the other lines' fields are counted)."""
+        sample = read_lines(lines.head(EXPECTATION_SAMPLE_ROWS), self.names).frame
+        expected = expected_classes(sample)
+        hits = lines.str.contains(row_pattern(expected)).fill_null(False) if any(expected) else None
+        batch = tabularise(lines, self.names, self.stats, None if hits is None else (hits, sample.width))
+        if batch.frame.width != sample.width:  # the first records were not typical: count without a guess
+            expected, hits = expected_classes(batch.frame), None
+        return batch._replace(type_counts=type_counts(batch.frame, expected, lines, hits))
 
 
 _DONE = object()
