@@ -29,7 +29,11 @@ def decode(side: pl.DataFrame) -> Decoded:
     """Decode a frame of payloads (`data`, `encoding`, and `observedContentType` when present). A missing
     encoding is CSV."""
     data = side.get_column("data")
-    encoding = side.get_column("encoding").fill_null("CSV").str.to_uppercase()
+    raw_encoding = side.get_column("encoding")
+    if raw_encoding.null_count() == 0 and bool((raw_encoding == "CSV").all()):  # the common case: nothing to decode
+        no = pl.repeat(False, side.height, eager=True)
+        return Decoded(data, no, no)
+    encoding = raw_encoding.fill_null("CSV").str.to_uppercase()
     content_type = (side.get_column("observedContentType") if "observedContentType" in side.columns
                     else pl.repeat(None, side.height, dtype=pl.String, eager=True)).fill_null("").str.to_lowercase()
     present = data.is_not_null()
