@@ -109,7 +109,9 @@ def _same_key_objects(texts: pl.Series) -> pl.Series | None:
     pattern = "^\\{" + ",".join(f'"{key}":{_SCALAR}' for key in first) + "\\}$"
     if not bool(texts.str.contains(pattern).fill_null(True).all()):
         return None
-    values = texts.str.replace_all(r'"[A-Za-z0-9_]+":', "").str.replace_all('"', "", literal=True)
+    # One pass removes the keys and the string values' quotes (keys first: the leftmost, earliest pattern wins)
+    removed = [f'"{key}":' for key in first] + ['"']
+    values = texts.str.replace_many(removed, [""] * len(removed), leftmost=True)
     return values.str.head(-1).str.slice(1)  # without the braces
 
 
