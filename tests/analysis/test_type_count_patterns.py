@@ -42,3 +42,14 @@ def test_counts_equal_the_two_patterns_value_by_value(expected):
         assert (counts.fractional, counts.integral, counts.boolean) == (fractional, integral, boolean)
         assert counts.string == len(values) - fractional - integral - boolean
         assert fractional > 3 * 8 and integral > 3 * 8  # the test values do hold both kinds
+
+
+def test_rows_wider_than_the_pattern_bound_are_classed_value_by_value():
+    from watchkeeper.analysis.statistics import ROW_PATTERN_MAX_COLUMNS, DatasetState, expected_classes
+
+    width = ROW_PATTERN_MAX_COLUMNS + 1
+    frame = pl.DataFrame({f"c{i}": ["1.5", "2"] for i in range(width)})
+    assert expected_classes(frame) == [None] * width
+    state = DatasetState()
+    state.update(frame)
+    assert state.columns[0].types == T.TypeCounts(fractional=1, integral=1)

@@ -19,6 +19,9 @@ from watchkeeper.analysis.states import ColumnState
 VERSION = 0.0
 # Rows of a batch whose values decide which class a new column's values are expected to have.
 EXPECTATION_SAMPLE_ROWS = 1024
+# Wider rows are classed value by value: a row pattern of more columns nears the regex engine's size limit
+# (10,000 columns exceed it).
+ROW_PATTERN_MAX_COLUMNS = 2_000
 
 
 @dataclass(slots=True)
@@ -64,6 +67,8 @@ class DatasetState:
         """Per String column of the batch, the numeric class its values are expected to have (None: no
         expectation): the dominant one of the column so far, or of the batch's first rows when the column
         is new. Only a guess to check rows against: the counts do not depend on it."""
+        if frame.width > ROW_PATTERN_MAX_COLUMNS:
+            return [None] * frame.width
         sample = None
         out: list[str | None] = []
         for index, (name, dtype) in enumerate(frame.schema.items()):
@@ -114,6 +119,8 @@ class DatasetState:
 def expected_classes(frame: pl.DataFrame, rows: int = 1024) -> list[str | None]:
     """Per String column, the numeric class its first `rows` values all have (None: not all numeric, or
     nulls among them): a guess for `type_counts` to check rows against."""
+    if frame.width > ROW_PATTERN_MAX_COLUMNS:
+        return [None] * frame.width
     sample = frame.head(rows)
     out: list[str | None] = []
     for name, dtype in sample.schema.items():

@@ -80,6 +80,15 @@ class CaptureStats:
         if n:
             self.bad[reason] += n
 
+    def add(self, other: CaptureStats) -> None:
+        """Add what another reading (of another file, on another thread) found."""
+        self.files += other.files
+        self.lines += other.lines
+        self.out_of_window += other.out_of_window
+        self.shadow += other.shadow
+        self.rows += other.rows
+        self.bad.update(other.bad)
+
 
 class FilePart(bytes):
     """A later part of the file whose bytes came before it (cut at a line end), not another file: large
@@ -197,10 +206,10 @@ class CaptureReader:
     def _batches(self, contents: Iterable[bytes]) -> Iterator[Tabular]:
         pending: list[pl.Series] = []
         size = text = 0
-        for frame in self._parsed(contents, parse_capture_columns):
-            if frame.height == 0:
+        for lines, found in self._record_lines(contents):
+            self.stats.add(found)
+            if len(lines) == 0:
                 continue
-            lines = record_lines(frame, self.indices, self.output_first, self.stats)
             pending.append(lines)
             size += len(lines)
             text += int(lines.str.len_bytes().sum() or 0)
@@ -209,6 +218,28 @@ class CaptureReader:
                 pending, size, text = [], 0, 0
         if size:
             yield self._tabular(pl.concat(pending))
+
+    def _record_lines(self, contents: Iterable[bytes]) -> Iterator[tuple[pl.Series, CaptureStats]]:
+        """Each file's record lines in the window, with what reading it found. A file is read on its own
+        thread while the previous file's lines are batched and split: three stages (read, split, fold in)
+        run at once."""
+        with ThreadPoolExecutor(1, thread_name_prefix="capture-parse") as pool:
+            pending: Future | None = None
+            for data in contents:
+                self.stats.files += not isinstance(data, FilePart)
+                reading = pool.submit(self._file_lines, data)
+                if pending is not None:
+                    yield pending.result()
+                pending = reading
+            if pending is not None:
+                yield pending.result()
+
+    def _file_lines(self, data: bytes) -> tuple[pl.Series, CaptureStats]:
+        found = CaptureStats()
+        frame = select_window(_counted(parse_capture_columns(data), found), self.start, self.end, found)
+        if frame.height == 0:
+            return pl.Series("line", [], dtype=pl.String), found
+        return record_lines(frame, self.indices, self.output_first, found), found
 
     def _tabular(self, lines: pl.Series) -> Tabular:
         """The batch with its type counts, made here, on the reader's thread, so that the caller's thread
