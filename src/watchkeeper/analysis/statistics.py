@@ -122,10 +122,11 @@ def expected_classes(frame: pl.DataFrame, rows: int = 1024) -> list[str | None]:
     if frame.width > ROW_PATTERN_MAX_COLUMNS:
         return [None] * frame.width
     sample = frame.head(rows)
+    classified = _value_type_counts(sample, sample.height)  # one parallel pass over every column
     out: list[str | None] = []
     for name, dtype in sample.schema.items():
         column = sample.get_column(name)
-        counts = T.classify(column) if dtype == pl.String and column.null_count() == 0 else T.TypeCounts()
+        counts = classified[name] if dtype == pl.String and column.null_count() == 0 else T.TypeCounts()
         numeric = counts.fractional + counts.integral
         out.append(None if numeric == 0 or numeric < counts.non_null
                    else T.FRACTIONAL if counts.fractional >= counts.integral else T.INTEGRAL)
