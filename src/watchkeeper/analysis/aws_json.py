@@ -98,6 +98,8 @@ def _string(text: str) -> str:
 
 
 def _float(value: float) -> str:
+    if 1e-3 <= abs(value) < 1e7 and not value.is_integer():  # most values: Java prints what repr prints
+        return repr(value)
     if value.is_integer() and -1e7 < value < 1e7:
         return "-0.0" if value == 0.0 and math.copysign(1.0, value) < 0 else f"{value:.1f}"
     if math.isnan(value) or math.isinf(value):
