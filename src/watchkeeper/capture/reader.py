@@ -136,7 +136,8 @@ def record_lines(frame: pl.DataFrame, indices: Sequence[str], output_first: bool
     multi = line.str.contains("\n", literal=True).fill_null(False)
     stats.count(NO_DATA, int((empty & ~failed).sum()))
     stats.count(MULTI_LINE, int(multi.sum()))
-    return line.filter(~empty & ~multi & ~failed)
+    dropped = empty | multi | failed
+    return line.filter(~dropped) if dropped.any() else line  # filtering copies every line
 
 
 def tabularise(lines: pl.Series, names: Sequence[str] | None, stats: CaptureStats,
