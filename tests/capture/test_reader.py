@@ -108,12 +108,24 @@ def test_shadow_variant_records_are_skipped():
     assert frame.height == 1 and stats.shadow == 1
 
 
-def test_files_accumulate_into_batches():
+def test_files_accumulate_into_batches(monkeypatch):
+    import watchkeeper.capture.reader as capture_reader
+
+    monkeypatch.setattr(capture_reader, "COALESCE_BYTES", 1)  # every file read on its own
     reader = CaptureReader(batch_rows=3)
     files = [(record("1", "0") + "\n").encode() for _ in range(7)]
     batches = list(reader.batches(files))
     assert [b.frame.height for b in batches] == [3, 3, 1]
     assert reader.stats.files == 7
+
+
+def test_small_files_are_read_together_and_still_counted_one_by_one():
+    reader = CaptureReader(batch_rows=3)
+    files = [record(str(i), "0").encode() for i in range(7)]  # no final newline: one is added between files
+    batches = list(reader.batches(files))
+    assert [b.frame.height for b in batches] == [7]
+    assert batches[0].frame.get_column("_c1").to_list() == [str(i) for i in range(7)]
+    assert reader.stats.files == 7 and reader.stats.lines == 7
 
 
 def test_invalid_window_time():

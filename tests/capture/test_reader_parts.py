@@ -51,6 +51,7 @@ def test_wide_records_are_batched_by_payload_text_with_a_floor_of_records(tmp_pa
     whole, whole_stats, _ = _read(paths, 1 << 30)
     monkeypatch.setattr(R, "BATCH_BYTES", 500)  # ~40 records of payload text
     monkeypatch.setattr(R, "WIDE_BATCH_MIN_ROWS", 120)
+    monkeypatch.setattr(R, "COALESCE_BYTES", 1)  # each part parsed on its own, as large files' parts are
     reader = CaptureReader(names=["label", "a", "b", "c"], batch_rows=10_000)
     frames = [batch.frame for batch in reader.batches(file_contents(paths, None, part_bytes=2000))]
     heights = [frame.height for frame in frames]

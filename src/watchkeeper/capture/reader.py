@@ -57,6 +57,8 @@ CAPTURE_SCHEMA = {
 # but holds more records than the moments' value-by-value path takes (analysis/states.py).
 BATCH_BYTES = 64 << 20
 WIDE_BATCH_MIN_ROWS = EXACT_MOMENTS_MAX_ROWS + 1
+# Small files are read together in pieces of about this size (one parse each).
+COALESCE_BYTES = 16 << 20
 
 # Reasons a record is not analysed (or, for WRONG_WIDTH, analysed but malformed), as reported.
 UNPARSEABLE = "line is not a JSON capture record"
@@ -226,8 +228,7 @@ class CaptureReader:
         run at once."""
         with ThreadPoolExecutor(1, thread_name_prefix="capture-parse") as pool:
             pending: Future | None = None
-            for data in contents:
-                self.stats.files += not isinstance(data, FilePart)
+            for data in _coalesced(contents, self.stats):
                 reading = pool.submit(self._file_lines, data)
                 if pending is not None:
                     yield pending.result()
@@ -254,6 +255,25 @@ class CaptureReader:
         if batch.frame.width != sample.width:  # the first records were not typical: count without a guess
             expected, hits = expected_classes(batch.frame), None
         return batch._replace(type_counts=type_counts(batch.frame, expected, lines, hits))
+
+
+def _coalesced(contents: Iterable[bytes], stats: CaptureStats) -> Iterator[bytes]:
+    """The files' bytes, small files joined (in order, each ending with a newline) into pieces of about
+    COALESCE_BYTES: every parse has a fixed cost, which hundreds of small capture files would pay each.
+    Files are counted here, as they arrive."""
+    group: list[bytes] = []
+    size = 0
+    for data in contents:
+        stats.files += not isinstance(data, FilePart)
+        if not data:
+            continue
+        group.append(data if data.endswith(b"\n") else bytes(data) + b"\n")
+        size += len(data)
+        if size >= COALESCE_BYTES:
+            yield group[0] if len(group) == 1 else b"".join(group)
+            group, size = [], 0
+    if group:
+        yield group[0] if len(group) == 1 else b"".join(group)
 
 
 _DONE = object()
