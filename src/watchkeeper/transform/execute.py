@@ -205,9 +205,7 @@ class TransformRun:
                             out.write(self._answer(item, *pending.pop(0), processing))
                     offset += payloads.count_records(block)
             while pending:
-                if self.stop.is_set():  # requests not yet sent are dropped, not waited for
-                    for *_, future in pending:
-                        future.cancel()
+                if self.stop.is_set():  # requests not yet sent are cancelled below, not waited for
                     raise TransformStopped()
                 out.write(self._answer(item, *pending.pop(0), processing))
         except (payloads.PayloadError, RecordError) as exc:
