@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psutil
 from sqlalchemy import func, select, update
+from tests.in_process import create_capturing_endpoint
 from tests.postgres_server import PostgresCluster
 from tests.replicas.fleet import (
     Fleet,
@@ -161,20 +162,8 @@ def create_directly(data_dir: Path, database_url: str, n: int, witness_port: int
     services = Services.build(settings)
     try:
         ctx = RequestContext(settings.account_id, settings.default_region)
-        services.endpoints.create_model(ctx, {"ModelName": "churn", "PrimaryContainer": {"Image": "x"}})
-        services.endpoints.create_endpoint_config(
-            ctx,
-            {
-                "EndpointConfigName": "churn",
-                "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": "churn"}],
-                "DataCaptureConfig": {
-                    "InitialSamplingPercentage": 100,
-                    "DestinationS3Uri": "s3://fleet/capture",
-                    "CaptureOptions": [{"CaptureMode": "Input"}],
-                },
-            },
-        )
-        services.endpoints.create(ctx, {"EndpointName": "churn", "EndpointConfigName": "churn"})
+        create_capturing_endpoint(services, "churn", model="churn", config="churn", destination="s3://fleet/capture",
+                                  ctx=ctx)
         began = time.perf_counter()
         for i in range(n):
             name = f"fleet-{i:05d}"

@@ -20,15 +20,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select
 from tests.api.conftest import hourly_config
+from tests.in_process import CTX, create_capturing_endpoint
 
 from watchkeeper.clock import FakeClock
 from watchkeeper.config import Settings
 from watchkeeper.scheduling.scheduler import Scheduler
 from watchkeeper.services.container import Services
-from watchkeeper.services.context import RequestContext
 from watchkeeper.store.tables import monitoring_executions, processing_jobs
-
-CTX = RequestContext("123456789012", "us-east-1")
 
 
 def main() -> None:
@@ -41,20 +39,7 @@ def main() -> None:
             Settings(), data_dir=Path(data_dir), schedule_activation_seconds=0, max_monitoring_schedules=10**9
         )
         services = Services.build(settings, clock)
-        services.endpoints.create_model(CTX, {"ModelName": "m", "PrimaryContainer": {"Image": "x"}})
-        services.endpoints.create_endpoint_config(
-            CTX,
-            {
-                "EndpointConfigName": "c",
-                "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": "m"}],
-                "DataCaptureConfig": {
-                    "InitialSamplingPercentage": 100,
-                    "DestinationS3Uri": "s3://bucket/capture",
-                    "CaptureOptions": [{"CaptureMode": "Input"}],
-                },
-            },
-        )
-        services.endpoints.create(CTX, {"EndpointName": "churn-endpoint", "EndpointConfigName": "c"})
+        create_capturing_endpoint(services)
         started = time.perf_counter()
         for i in range(args.schedules):
             services.schedules.create(CTX, f"schedule-{i}", hourly_config(), [])

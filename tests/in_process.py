@@ -23,18 +23,25 @@ def capturing_services(data_dir: Path, clock: FakeClock, capture_modes: tuple[st
     """Services with endpoint `churn-endpoint` capturing to s3://bucket/capture; the caller closes them."""
     settings = dataclasses.replace(Settings(), data_dir=data_dir, schedule_activation_seconds=0)
     built = Services.build(settings, clock)
-    built.endpoints.create_model(CTX, {"ModelName": "m", "PrimaryContainer": {"Image": "x"}})
-    built.endpoints.create_endpoint_config(
-        CTX,
+    create_capturing_endpoint(built, capture_modes=capture_modes)
+    return built
+
+
+def create_capturing_endpoint(services: Services, endpoint: str = "churn-endpoint", *, model: str = "m",
+                              config: str = "c", destination: str = "s3://bucket/capture",
+                              capture_modes: tuple[str, ...] = ("Input",), ctx: RequestContext = CTX) -> None:
+    """A model, an endpoint config capturing to `destination` and an endpoint (no model server behind it)."""
+    services.endpoints.create_model(ctx, {"ModelName": model, "PrimaryContainer": {"Image": "x"}})
+    services.endpoints.create_endpoint_config(
+        ctx,
         {
-            "EndpointConfigName": "c",
-            "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": "m"}],
+            "EndpointConfigName": config,
+            "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": model}],
             "DataCaptureConfig": {
                 "InitialSamplingPercentage": 100,
-                "DestinationS3Uri": "s3://bucket/capture",
+                "DestinationS3Uri": destination,
                 "CaptureOptions": [{"CaptureMode": mode} for mode in capture_modes],
             },
         },
     )
-    built.endpoints.create(CTX, {"EndpointName": "churn-endpoint", "EndpointConfigName": "c"})
-    return built
+    services.endpoints.create(ctx, {"EndpointName": endpoint, "EndpointConfigName": config})

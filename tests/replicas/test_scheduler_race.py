@@ -15,17 +15,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from tests.in_process import CTX, create_capturing_endpoint
 from tests.replicas.fleet import fresh_database, schedule_config
 from tests.replicas.test_claims import race
 from watchkeeper.clock import FakeClock
 from watchkeeper.config import Settings
 from watchkeeper.scheduling.scheduler import BATCH, Scheduler
 from watchkeeper.services.container import Services
-from watchkeeper.services.context import RequestContext
 from watchkeeper.services.executions import Planned
 from watchkeeper.store.tables import monitoring_executions, monitoring_schedules, processing_jobs
 
-CTX = RequestContext("123456789012", "us-east-1")
 SCHEDULES = 6 * BATCH + 7  # several batches each, and a partial one
 
 
@@ -47,20 +46,7 @@ def replicas(tmp_path: Path, postgres_url: str, clock: FakeClock) -> Iterator[li
 
 
 def create_schedules(services: Services, names: list[str]) -> None:
-    services.endpoints.create_model(CTX, {"ModelName": "churn", "PrimaryContainer": {"Image": "x"}})
-    services.endpoints.create_endpoint_config(
-        CTX,
-        {
-            "EndpointConfigName": "churn",
-            "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": "churn"}],
-            "DataCaptureConfig": {
-                "InitialSamplingPercentage": 100,
-                "DestinationS3Uri": "s3://fleet/capture",
-                "CaptureOptions": [{"CaptureMode": "Input"}],
-            },
-        },
-    )
-    services.endpoints.create(CTX, {"EndpointName": "churn", "EndpointConfigName": "churn"})
+    create_capturing_endpoint(services, "churn", model="churn", config="churn", destination="s3://fleet/capture")
     for name in names:
         services.schedules.create(CTX, name, schedule_config(name, "churn", 1, 0), [])
 
