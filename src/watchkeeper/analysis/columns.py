@@ -195,16 +195,21 @@ def read_ndjson(data: bytes, schema: dict | None = None) -> Tabular:
         line = data[start:end].rstrip(b"\r\n")
         if not line.strip():
             continue
-        try:
-            if isinstance(orjson.loads(line), dict):
-                good.append(line)
-                continue
-        except orjson.JSONDecodeError:
-            pass
-        bad += 1
+        if is_json_object(line):
+            good.append(line)
+        else:
+            bad += 1
     if not good:
         return Tabular(pl.DataFrame(schema=schema), bad)
     return Tabular(_ndjson(b"\n".join(good), schema), bad)
+
+
+def is_json_object(line: bytes | str) -> bool:
+    """Whether a line is one JSON object (the rule by which `read_ndjson` keeps or counts a line)."""
+    try:
+        return isinstance(orjson.loads(line), dict)
+    except orjson.JSONDecodeError:
+        return False
 
 
 def _ndjson(data: bytes, schema: dict | None) -> pl.DataFrame:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from watchkeeper.analysis.columns import Tabular, read_ndjson
+from watchkeeper.analysis.columns import Tabular, is_json_object, read_ndjson
 
 ENDPOINT_INPUT = "endpointInput"
 ENDPOINT_OUTPUT = "endpointOutput"
@@ -71,11 +71,15 @@ def parse_capture_columns(data: bytes) -> Tabular:
     slow = _parsed("\n".join(slow_lines.to_list()).encode())
     if fast_count == 0:
         return slow
-    if slow.bad_rows or slow.frame.height != len(slow_lines):  # rows no longer align with their lines
+    slow_at = (~fast).arg_true()
+    if slow.bad_rows:  # which of the slow lines the parser kept, so that rows stay in their lines' places
+        kept = pl.Series([is_json_object(line) for line in slow_lines.to_list()])
+        slow_at = slow_at.filter(kept)
+    if slow.frame.height != len(slow_at):  # blank lines the parser skipped and we did not: read it all
         return _parsed(data)
-    order = pl.concat([fast.arg_true(), (~fast).arg_true()])
     frame = pl.concat([cut.filter(fast).drop("fast"), slow.frame])
-    return Tabular(frame.with_columns(_order=order).sort("_order").drop("_order"), 0)
+    order = pl.concat([fast.arg_true(), slow_at])
+    return Tabular(frame.with_columns(_order=order).sort("_order").drop("_order"), slow.bad_rows)
 
 
 def _parsed(data: bytes) -> Tabular:
