@@ -61,8 +61,16 @@ def test_cut_lines_read_as_the_json_parser_reads_them(name, final_newline):
     assert_frame_equal(got, expected)
 
 
-def test_a_file_of_common_lines_takes_the_fast_route_whole(monkeypatch):
-    data = ("\n".join(line(f"{i},{i + 1}") for i in range(1000)) + "\n").encode()
+FAST_FILES = {  # every line of each file is of SageMaker's shape
+    "CSV": lambda i: line(f"{i},{i + 1}"),
+    "JSON": lambda i: line(f'{{\\"a\\":{i},\\"b\\":{i + 1}}}', encoding="JSON", content_type="application/json"),
+    "BASE64 among CSV": lambda i: line("MCwx", encoding="BASE64") if i % 2 else line(f"{i},{i + 1}"),
+}
+
+
+@pytest.mark.parametrize("kind", list(FAST_FILES))
+def test_a_file_of_common_lines_takes_the_fast_route_whole(monkeypatch, kind):
+    data = ("\n".join(FAST_FILES[kind](i) for i in range(1000)) + "\n").encode()
     import watchkeeper.capture.envelopes as envelopes
 
     def no_parser(data: bytes):
@@ -71,7 +79,8 @@ def test_a_file_of_common_lines_takes_the_fast_route_whole(monkeypatch):
     monkeypatch.setattr(envelopes, "_parsed", no_parser)
     frame = parse_capture_columns(data).frame
     assert frame.height == 1000
-    assert frame.get_column("endpointInput.data").to_list()[:2] == ["0,1", "1,2"]
+    expected = {"CSV": ["0,1", "1,2"], "JSON": ['{"a":0,"b":1}', '{"a":1,"b":2}'], "BASE64 among CSV": ["0,1", "MCwx"]}
+    assert frame.get_column("endpointInput.data").to_list()[:2] == expected[kind]
     assert frame.get_column("inferenceTime").unique().to_list() == ["2024-05-01T13:00:00Z"]
 
 

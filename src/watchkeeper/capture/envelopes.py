@@ -132,8 +132,9 @@ def _cut(lines: pl.Series, typed: bool, sourced: bool) -> pl.DataFrame:
         input_csv=line.str.find(_ENCODING + "CSV" + _OUTPUT, literal=True),
         output_csv=line.str.find(_ENCODING + "CSV" + _METADATA, literal=True),
     ).with_columns(
-        input_csv=pl.col("input_csv") == c - len(_ENCODING + "CSV"),
-        output_csv=pl.col("output_csv") == f - len(_ENCODING + "CSV"),
+        # not found is null, which `all()` would pass over: it is False here
+        input_csv=(pl.col("input_csv") == c - len(_ENCODING + "CSV")).fill_null(False),
+        output_csv=(pl.col("output_csv") == f - len(_ENCODING + "CSV")).fill_null(False),
     ).collect()
     # Encodings: CSV where its marker sits at the end of the side (most files); else read from the side's tail.
     all_csv = bool(found.get_column("input_csv").all()) and bool(found.get_column("output_csv").all())
