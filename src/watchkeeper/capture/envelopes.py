@@ -59,7 +59,7 @@ _SEPARATOR = "\x01"
 def parse_capture_columns(data: bytes) -> Tabular:
     """The capture lines of `data` as flat String columns (COLUMNS), in file order; lines that are not JSON
     capture records are counted as bad and left out."""
-    lines = _lines(data)
+    lines = capture_lines(data)
     if lines is None:
         return _parsed(data)
     cut = _cut(lines, typed=b'"encoding":"BASE64"' in data, sourced=b'"invocationSource":"' in data)
@@ -94,7 +94,7 @@ def _parsed(data: bytes) -> Tabular:
     return Tabular(frame, batch.bad_rows)
 
 
-def _lines(data: bytes) -> pl.Series | None:
+def capture_lines(data: bytes) -> pl.Series | None:
     """The non-blank lines as strings; None when the file is left to the JSON parser."""
     if b"\r" in data or _SEPARATOR.encode() in data:
         return None

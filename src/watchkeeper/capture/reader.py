@@ -15,6 +15,7 @@ window, only records whose `inferenceTime` lies in [start, end) are kept.
 
 from __future__ import annotations
 
+import functools
 import queue
 import threading
 from collections import Counter
@@ -25,14 +26,17 @@ from datetime import datetime
 
 import polars as pl
 
-from watchkeeper.analysis.columns import Tabular, read_lines, read_ndjson
+from watchkeeper.analysis.columns import Tabular, column_names, read_lines, read_ndjson
 from watchkeeper.analysis.states import EXACT_MOMENTS_MAX_ROWS
 from watchkeeper.analysis.statistics import EXPECTATION_SAMPLE_ROWS, expected_classes, row_pattern, type_counts
+from watchkeeper.analysis.types import TypeCounts
+from watchkeeper.capture.direct import layout_of, split_lines
 from watchkeeper.capture.envelopes import (
     ANALYSIS_SCHEMA,
     ENDPOINT_INPUT,
     ENDPOINT_OUTPUT,
     SIDE_FIELDS,
+    capture_lines,
     parse_capture_columns,
 )
 from watchkeeper.capture.payloads import BAD_BASE64, NESTED_JSON, side_text
@@ -207,20 +211,36 @@ class CaptureReader:
         return ahead(self._batches(contents))
 
     def _batches(self, contents: Iterable[bytes]) -> Iterator[Tabular]:
-        pending: list[pl.Series] = []
+        pending: list[pl.Series | Tabular] = []
         size = text = 0
         for lines, found in self._record_lines(contents):
             self.stats.add(found)
-            if len(lines) == 0:
+            rows = len(lines) if isinstance(lines, pl.Series) else lines.frame.height
+            if rows == 0:
                 continue
             pending.append(lines)
-            size += len(lines)
-            text += int(lines.str.len_bytes().sum() or 0)
+            size += rows
+            text += int(lines.str.len_bytes().sum() or 0) if isinstance(lines, pl.Series) \
+                else lines.frame.estimated_size()
             if size >= self.batch_rows or (text >= BATCH_BYTES and size >= WIDE_BATCH_MIN_ROWS):
-                yield self._tabular(pl.concat(pending))
+                yield self._batch(pending)
                 pending, size, text = [], 0, 0
         if size:
-            yield self._tabular(pl.concat(pending))
+            yield self._batch(pending)
+
+    def _batch(self, pending: list[pl.Series | Tabular]) -> Tabular:
+        """One batch of pieces: split already when every piece was split directly into the same columns
+        (their type counts added up); else all as record lines (the most common width decides, as for any
+        lines)."""
+        first = pending[0]
+        if all(isinstance(part, Tabular) and part.frame.columns == first.frame.columns for part in pending):
+            frame = pl.concat([part.frame for part in pending])
+            self.stats.rows += frame.height
+            counts = [functools.reduce(TypeCounts.merge, column) for column in
+                      zip(*(part.type_counts for part in pending), strict=True)]
+            return Tabular(frame, 0, counts)
+        return self._tabular(pl.concat([_joined(part.frame) if isinstance(part, Tabular) else part
+                                        for part in pending]))
 
     def _record_lines(self, contents: Iterable[bytes]) -> Iterator[tuple[pl.Series, CaptureStats]]:
         """Each file's record lines in the window, with what reading it found. A file is read on its own
@@ -236,12 +256,33 @@ class CaptureReader:
             if pending is not None:
                 yield pending.result()
 
-    def _file_lines(self, data: bytes) -> tuple[pl.Series, CaptureStats]:
+    def _file_lines(self, data: bytes) -> tuple[pl.Series | Tabular, CaptureStats]:
+        """A piece's record lines, or its analysed columns already split when all its lines take the
+        direct route (`capture/direct.py`)."""
         found = CaptureStats()
+        direct = self._split_directly(data, found)
+        if direct is not None:
+            return direct, found
         frame = select_window(_counted(parse_capture_columns(data), found), self.start, self.end, found)
         if frame.height == 0:
             return pl.Series("line", [], dtype=pl.String), found
         return record_lines(frame, self.indices, self.output_first, found), found
+
+    def _split_directly(self, data: bytes, found: CaptureStats) -> Tabular | None:
+        lines = capture_lines(data)
+        if lines is None or len(lines) == 0:
+            return None
+        layout = layout_of(lines[0], self.indices, self.output_first)
+        if layout is None:
+            return None
+        split = split_lines(lines, layout, column_names(len(layout.analysed), self.names), self.start, self.end)
+        if split is None:
+            return None
+        found.lines += len(lines)
+        found.shadow += split.window.shadow
+        found.out_of_window += split.window.outside
+        found.count(NO_TIME, split.window.no_time)
+        return Tabular(split.frame, 0, split.type_counts)
 
     def _tabular(self, lines: pl.Series) -> Tabular:
         """The batch with its type counts, made here, on the reader's thread, so that the caller's thread
@@ -274,6 +315,11 @@ def _coalesced(contents: Iterable[bytes], stats: CaptureStats) -> Iterator[bytes
             group, size = [], 0
     if group:
         yield group[0] if len(group) == 1 else b"".join(group)
+
+
+def _joined(frame: pl.DataFrame) -> pl.Series:
+    """Split rows back into record lines (a null field was an empty one)."""
+    return frame.select(pl.concat_str(pl.all().fill_null(""), separator=",").alias("line")).to_series()
 
 
 _DONE = object()

@@ -1,0 +1,111 @@
+"""The direct route (`capture/direct.py`) reads capture files as the other route does: the same rows, the
+same columns, the same type counts and the same counts of what was left out, whatever mix of lines a file
+holds (a file with any line not of its first line's layout goes whole to the other route)."""
+
+from __future__ import annotations
+
+import pytest
+from polars.testing import assert_frame_equal
+
+import watchkeeper.capture.reader as reader_module
+from watchkeeper.capture.direct import layout_of
+from watchkeeper.capture.reader import CaptureReader
+
+
+def line(data: str = "1,2.5,a", output: str = "0.5", *, encoding: str = "CSV",
+         metadata: str = '"eventId":"e1","inferenceTime":"2024-05-01T13:00:00Z"', content_type: str = "text/csv",
+         output_side: bool = True, input_side: bool = True) -> str:
+    sides = []
+    if input_side:
+        sides.append(f'"endpointInput":{{"observedContentType":"{content_type}","mode":"INPUT","data":"{data}",'
+                     f'"encoding":"{encoding}"}}')
+    if output_side:
+        sides.append(f'"endpointOutput":{{"observedContentType":"text/csv","mode":"OUTPUT","data":"{output}",'
+                     f'"encoding":"CSV"}}')
+    return f'{{"captureData":{{{",".join(sides)}}},"eventMetadata":{{{metadata}}},"eventVersion":"0"}}'
+
+
+def common(n: int = 40, **options) -> list[str]:
+    return [line(f"{i},{i / 4},{'abc'[i % 3]}", f"0.{i}", **options) for i in range(n)]
+
+
+SHADOW = '"eventId":"e","inferenceTime":"2024-05-01T13:00:00Z","invocationSource":"ShadowExperiment"'
+FILES = {
+    "common lines": [common()],
+    "two files, one batch": [common(), common(7)],
+    "files of other widths in one batch": [common(), [line("1,2") for _ in range(5)]],
+    "dirty and empty values": [[*common(), line("n/a,,x"), line(",,"), line("1, 2 ,b")]],
+    "non-ASCII values": [[*common(), line("1,2,café")]],
+    "the window": [[line(metadata=f'"eventId":"e","inferenceTime":"2024-05-01T{h:02d}:30:00Z"') for h in range(24)]
+                   + [line(metadata='"eventId":"e","inferenceTime":"not a time"')]],
+    "shadow traffic throughout": [[line(metadata=SHADOW)] * 3 + common(3, metadata=SHADOW.replace("Shadow", "x"))],
+    "shadow traffic in places": [[*common(), line(metadata=SHADOW)]],
+    "input only": [common(output_side=False)],
+    "output only": [[line(output=f"{i},{i + 1}", input_side=False) for i in range(5)]],
+    "a wider line": [[*common(), line("1,2,3,4")]],
+    "a quote in a value": [[*common(), line('1\\",\\"x\\":\\"2,a')]],
+    "an injected key": [[*common(), line('1","x":"2,a')]],
+    "a backslash": [[*common(), line("1,2,a\\\\b")]],
+    "an escaped metadata value": [[*common(), line(metadata='"eventId":"a\\"b","inferenceTime":"t"')]],
+    "a comma in metadata": [[*common(), line(metadata='"eventId":"a,b","inferenceTime":"t"')]],
+    "another content type": [[*common(), line(content_type="text/csv; charset=utf-8")]],
+    "a JSON payload": [[*common(), line('{\\"a\\":1,\\"b\\":2,\\"c\\":3}', encoding="JSON")]],
+    "JSON payloads only": [[line('{\\"a\\":1,\\"b\\":2}', encoding="JSON")] * 3],
+    "BASE64 among CSV": [[*common(), line("MSwyLGM=", encoding="BASE64")]],
+    "blank and unparseable lines": [[*common()[:5], "", "not json", "  ", *common()[5:]]],
+    "a truncated last line": [[*common(), line()[:-4]]],
+    "another eventVersion": [[*common(), line().replace('"eventVersion":"0"', '"eventVersion":"1"')]],
+    "a repeated metadata key": [[line(metadata='"inferenceTime":"a","inferenceTime":"b"')] * 3],
+    "one value": [[line("7", output_side=False)] * 3 + [line("", output_side=False)]],
+}
+OPTIONS = {
+    "defaults": {},
+    "baseline names, output last": {"names": ["x", "y"], "output_first": False},
+    "input side only": {"indices": ["endpointInput"]},
+    "a window": {"start": "2024-05-01T05:00:00Z", "end": "2024-05-01T13:00:00Z"},
+}
+
+
+def read(files: list[list[str]], direct: bool, monkeypatch, file_by_file: bool = False, **options):
+    with monkeypatch.context() as patch:
+        if file_by_file:  # no small files read together: each file is a piece of its own
+            patch.setattr(reader_module, "COALESCE_BYTES", 1)
+        if not direct:
+            patch.setattr(reader_module, "layout_of", lambda *args: None)
+        reader = CaptureReader(batch_rows=1000, **options)
+        batches = list(reader.batches(("\n".join(lines) + "\n").encode() for lines in files))
+    return batches, reader.stats
+
+
+@pytest.mark.parametrize("file_by_file", [False, True])
+@pytest.mark.parametrize("options", list(OPTIONS))
+@pytest.mark.parametrize("name", list(FILES))
+def test_both_routes_read_the_same(name, options, file_by_file, monkeypatch):
+    direct, direct_stats = read(FILES[name], True, monkeypatch, file_by_file, **OPTIONS[options])
+    other, other_stats = read(FILES[name], False, monkeypatch, file_by_file, **OPTIONS[options])
+    assert direct_stats == other_stats
+    assert len(direct) == len(other)
+    for mine, theirs in zip(direct, other, strict=True):
+        assert_frame_equal(mine.frame, theirs.frame)
+        assert mine.bad_rows == theirs.bad_rows
+        assert mine.type_counts == theirs.type_counts
+
+
+def test_common_lines_take_the_direct_route(monkeypatch):
+    def no_other_route(*args):
+        raise AssertionError("the other route was taken")
+
+    monkeypatch.setattr(reader_module, "parse_capture_columns", no_other_route)
+    batches, stats = read([common(), common(5)], True, monkeypatch, names=["label", "a"])
+    frame = batches[0].frame
+    assert frame.columns == ["label", "a", "_c2", "_c3"]
+    assert frame.row(1) == ("0.1", "1", "0.25", "b") and frame.height == 45 and stats.rows == 45
+
+
+def test_lines_not_of_the_shape_have_no_layout():
+    assert layout_of(line(encoding="JSON"), ["endpointInput"], True) is None
+    assert layout_of(line(metadata='"n":5'), ["endpointInput"], True) is None
+    assert layout_of("not json", ["endpointInput"], True) is None
+    layout = layout_of(line(), ["endpointInput", "endpointOutput"], True)
+    assert layout is not None and layout.analysed == ("endpointOutput:0", "endpointInput:0", "endpointInput:1",
+                                                      "endpointInput:2")
