@@ -58,6 +58,33 @@ FILES = {
     "a repeated metadata key": [[line(metadata='"inferenceTime":"a","inferenceTime":"b"')] * 3],
     "one value": [[line("7", output_side=False)] * 3 + [line("", output_side=False)]],
 }
+
+
+def json_line(body: str, **options) -> str:
+    """A line with a JSON payload: `body` is the object's text with its quotes escaped as in the line."""
+    return line(body, encoding="JSON", content_type="application/json", **options)
+
+
+def json_common(n: int = 40) -> list[str]:
+    return [json_line(f'{{\\"a\\":{i},\\"b\\":{i / 4},\\"c\\":\\"{"xyz"[i % 3]}\\"}}', output=f"0.{i}")
+            for i in range(n)]
+
+
+FILES |= {
+    "JSON objects": [json_common()],
+    "JSON values as written": [[*json_common(), json_line('{\\"a\\":1.50,\\"b\\":2E3,\\"c\\":-0.0}'),
+                                json_line('{\\"a\\":true,\\"b\\":false,\\"c\\":\\"\\"}'),
+                                json_line('{\\"a\\":\\"5\\",\\"b\\":\\"n/a\\",\\"c\\":\\" \\"}')]],
+    "a JSON null": [[*json_common(), json_line('{\\"a\\":null,\\"b\\":1,\\"c\\":2}')]],
+    "JSON keys in another order": [[*json_common(), json_line('{\\"b\\":1,\\"a\\":2,\\"c\\":3}')]],
+    "a JSON key missing": [[*json_common(), json_line('{\\"a\\":1,\\"b\\":2}')]],
+    "nested JSON": [[*json_common(), json_line('{\\"a\\":{\\"x\\":1},\\"b\\":2,\\"c\\":3}')]],
+    "a JSON array": [[json_line("[1,2,3]")] * 3],
+    "a comma in a JSON string": [[*json_common(), json_line('{\\"a\\":\\"x,y\\",\\"b\\":2,\\"c\\":3}')]],
+    "an escape in a JSON string": [[*json_common(), json_line('{\\"a\\":\\"x\\\\ny\\",\\"b\\":2,\\"c\\":3}')]],
+    "numbers JSON does not allow": [[*json_common(), json_line('{\\"a\\":01,\\"b\\":+2,\\"c\\":.5}')]],
+    "JSON and CSV files in one batch": [json_common(), common()],
+}
 OPTIONS = {
     "defaults": {},
     "baseline names, output last": {"names": ["x", "y"], "output_first": False},

@@ -29,7 +29,7 @@ import orjson
 import polars as pl
 
 from watchkeeper.analysis.statistics import EXPECTATION_SAMPLE_ROWS, expected_classes, type_counts
-from watchkeeper.analysis.types import CLASS_PATTERNS, TypeCounts
+from watchkeeper.analysis.types import CLASS_PATTERNS, FRACTIONAL, INTEGRAL, TypeCounts
 from watchkeeper.capture.envelopes import ENDPOINT_INPUT, ENDPOINT_OUTPUT
 from watchkeeper.capture.window import WindowCounts, window_mask
 
@@ -52,18 +52,26 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Side:
+    """One captured side in the line: its number of values and, for a JSON object payload, its keys."""
+
+    name: str
+    width: int
+    keys: tuple[str, ...] | None = None  # None: a CSV payload
+
+
+@dataclass(frozen=True)
 class Layout:
-    """Every field of a line, how many quotes a line has, and which slots are the analysed columns."""
+    """Every field of a line, the captured sides, and which slots are the analysed columns."""
 
     fields: tuple[Field, ...]
-    quotes: int
+    sides: tuple[Side, ...]
     analysed: tuple[str, ...]
-    sides: tuple[tuple[str, int], ...]  # each side in the line, with its number of values
 
 
 def layout_of(line: str, indices: Sequence[str], output_first: bool) -> Layout | None:
-    """The layout of lines like `line`; None when `line` is not of SageMaker's shape with CSV payloads on
-    the analysed sides (those lines take the other route)."""
+    """The layout of lines like `line`; None when `line` is not of SageMaker's shape with CSV or flat JSON
+    object payloads (those lines take the other route)."""
     try:
         record = orjson.loads(line)
     except orjson.JSONDecodeError:
@@ -81,26 +89,48 @@ def layout_of(line: str, indices: Sequence[str], output_first: bool) -> Layout |
     if not analysed_sides:  # gives no values
         return None
     pieces = ['{"captureData":{']
-    widths: dict[str, int] = {}
-    for number, (side, payload) in enumerate(capture.items()):
-        if not isinstance(payload, dict) or list(payload) != _SIDE_KEYS or payload["mode"] != _MODES[side] \
-                or payload["encoding"] != "CSV" or not all(_plain(payload[key]) for key in _SIDE_KEYS):
+    sides: dict[str, Side] = {}
+    for number, (name, payload) in enumerate(capture.items()):
+        side = _side(name, payload)
+        if side is None:
             return None
-        values = payload["data"].split(",")
-        widths[side] = len(values)
-        data = ",".join(f"{_SLOT}{side}:{i}{_SLOT}" for i in range(len(values)))
-        pieces.append(f'{"," if number else ""}"{side}":{{"observedContentType":"{_SLOT}{_SLOT}",'
-                      f'"mode":"{_MODES[side]}","data":"{data}","encoding":"CSV"}}')
+        sides[name] = side
+        slots = [f"{_SLOT}{name}:{i}{_SLOT}" for i in range(side.width)]
+        data = ",".join(slots) if side.keys is None \
+            else "{" + ",".join(f'\\"{key}\\":{slot}' for key, slot in zip(side.keys, slots, strict=True)) + "}"
+        pieces.append(f'{"," if number else ""}"{name}":{{"observedContentType":"{_SLOT}{_SLOT}",'
+                      f'"mode":"{_MODES[name]}","data":"{data}","encoding":"{payload["encoding"]}"}}')
     if not metadata or not all(_plain(key) and "," not in key and _plain(value) for key, value in metadata.items()):
         return None
     members = ",".join(f'"{key}":"{_SLOT}meta:{key}{_SLOT}"' for key in metadata)
     pieces.append(f'}},"eventMetadata":{{{members}}},"eventVersion":"0"}}')
     fields = tuple(_field(text) for text in "".join(pieces).split(","))
-    analysed = tuple(f"{side}:{i}" for side in analysed_sides for i in range(widths[side]))
+    analysed = tuple(f"{side}:{i}" for side in analysed_sides for i in range(sides[side].width))
     if len(analysed) < 2:  # one value: an empty one is a record without data, which the other route counts
         return None
-    quotes = sum((field.text or field.prefix + field.suffix).count('"') for field in fields)
-    return Layout(fields, quotes, analysed, tuple(widths.items()))
+    return Layout(fields, tuple(sides.values()), analysed)
+
+
+def _side(name: str, payload: object) -> Side | None:
+    """A side of the layout: CSV values, or a flat JSON object of plain keys and scalar values (null, which
+    the other route reads as an empty field, is left to it)."""
+    if not isinstance(payload, dict) or list(payload) != _SIDE_KEYS or payload["mode"] != _MODES[name] \
+            or not all(isinstance(payload[key], str) for key in _SIDE_KEYS) \
+            or not _plain(payload["observedContentType"]):
+        return None
+    data = payload["data"]
+    if payload["encoding"] == "CSV":
+        return Side(name, data.count(",") + 1) if _plain(data) else None
+    if payload["encoding"] != "JSON":
+        return None
+    try:
+        values = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(values, dict) or not values or not all(_PLAIN_KEY.fullmatch(key) for key in values) \
+            or not all(isinstance(value, (str, int, float)) for value in values.values()):  # bool is an int
+        return None
+    return Side(name, len(values), tuple(values))
 
 
 def _plain(value: object) -> bool:
@@ -132,66 +162,103 @@ def split_lines(lines: pl.Series, layout: Layout, names: Sequence[str], start: d
     rule applied and their type counts; None when any line is not of the layout.
 
     Each side's payload is matched by one pattern, between its envelope texts: its values' classes where
-    the first rows guess them numeric (`statistics.row_pattern`), no comma, quote or backslash elsewhere.
-    A line whose payloads match needs no other check of them, and its numeric values are classed by the
-    same match; the few others are checked by counting their quotes."""
+    the first rows guess them numeric (`statistics.row_pattern`), any value elsewhere (no comma, quote or
+    backslash in a CSV value; a JSON scalar but null in an object). A line whose payloads match needs no
+    other check of them, and its numeric values are classed by the same match; the few others are checked
+    with every value allowed any class."""
     width = len(layout.fields)
     parts = lines.str.split_exact(",", width).struct.rename_fields([str(i) for i in range(width + 1)]) \
         .struct.unnest()
-    values = {field.slot: _value(pl.col(str(index)), field)
-              for index, field in enumerate(layout.fields) if field.slot}
-    analysed = {name: _null_if_empty(values[slot]) for name, slot in zip(names, layout.analysed, strict=True)}
-    expected = expected_classes(parts.head(EXPECTATION_SAMPLE_ROWS).select(**analysed))
+    fields = {field.slot: (pl.col(str(index)), field) for index, field in enumerate(layout.fields) if field.slot}
+    in_json = {f"{side.name}:{i}" for side in layout.sides if side.keys is not None for i in range(side.width)}
+    pairs = list(zip(names, layout.analysed, strict=True))
+    sample = parts.head(EXPECTATION_SAMPLE_ROWS).select(
+        **{name: _analysed(*fields[slot], slot in in_json, False) for name, slot in pairs})
+    expected = expected_classes(sample)
     kinds = dict(zip(layout.analysed, expected, strict=True))
     line = pl.col("line")
-    hits = pl.all_horizontal(line.str.contains(_payload_pattern(side, width_of, kinds))
-                             for side, width_of in layout.sides)
+    headed = sum(side.keys is not None for side in layout.sides) > 1
     found = parts.with_columns(line=lines).lazy().select(
         fits=pl.all_horizontal(_fits(pl.col(str(index)), field) for index, field in enumerate(layout.fields))
         & pl.col(str(width - 1)).is_not_null() & pl.col(str(width)).is_null(),
-        hits=hits,
-        plain=pl.all_horizontal(~values[slot].str.contains('["\\\\]') for slot in values
+        hits=pl.all_horizontal(line.str.contains(_payload_pattern(side, kinds, headed)) for side in layout.sides),
+        plain=pl.all_horizontal(~_value(*fields[slot]).str.contains('["\\\\]') for slot in fields
                                 if not _is_payload(slot)),
-        **{name: values[slot] for name, slot in _METADATA.items() if slot in values},
-        **analysed,
+        **{name: _value(*fields[slot]) for name, slot in _METADATA.items() if slot in fields},
     ).collect()
     if not bool((found.get_column("fits") & found.get_column("plain")).all()):
         return None
-    hits_column = found.get_column("hits")
-    if not bool(hits_column.all()):  # the others: no quote but the envelope's, no backslash
-        others = lines.filter(~hits_column)
-        if not bool(((others.str.count_matches('"', literal=True) == layout.quotes)
-                     & ~others.str.contains("\\", literal=True)).all()):
+    hits = found.get_column("hits")
+    every_hit = bool(hits.all())
+    if not every_hit:
+        others = pl.DataFrame({"line": lines.filter(~hits)})
+        if not bool(others.select(pl.all_horizontal(line.str.contains(_payload_pattern(side, {}, headed))
+                                                    for side in layout.sides)).to_series().all()):
             return None
     times = found.get_column("inferenceTime") if "inferenceTime" in found.columns \
         else pl.repeat(None, found.height, dtype=pl.String, eager=True)
     sources = found.get_column("invocationSource") if "invocationSource" in found.columns else None
     keep, counts = window_mask(times, sources, start, end)
-    frame = found.select(names)
+    # Where every line matched, a value of a numeric class is a number: neither empty nor a JSON string.
+    frame = parts.select(**{name: _analysed(*fields[slot], slot in in_json, every_hit and kinds[slot] is not None)
+                            for name, slot in pairs})
     if not bool(keep.all()):
-        frame, hits_column = frame.filter(keep), hits_column.filter(keep)
-    return Split(frame, type_counts(frame, expected, hits=hits_column), counts)
+        frame, hits = frame.filter(keep), hits.filter(keep)
+    return Split(frame, type_counts(frame, expected, hits=hits), counts)
 
 
 _METADATA = {"inferenceTime": "meta:inferenceTime", "invocationSource": "meta:invocationSource"}
-_PLAIN_VALUE = '[^,"\\\\]*'
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_]+")
+# Any value: a CSV one has no comma, quote or backslash; a JSON one is a scalar but null (its quotes escaped
+# in the line, its string no comma, quote, backslash or control character).
+_CSV_VALUE = r'[^,"\\]*'
+_JSON_NUMBER = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
+_JSON_VALUE = rf'(?:\\"[^",\\\x00-\x1f]*\\"|{_JSON_NUMBER}|true|false)'
+# A JSON number of each class: Deequ's pattern and JSON's grammar both hold.
+_JSON_CLASSES = {
+    FRACTIONAL: r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+|(?:\.[0-9]+)?[eE][-+]?[0-9]+)",
+    INTEGRAL: r"-?(?:0|[1-9][0-9]*)",
+}
 
 
 def _is_payload(slot: str) -> bool:
     return slot.startswith(("endpointInput:", "endpointOutput:"))
 
 
-def _payload_pattern(side: str, width: int, kinds: dict[str, str | None]) -> str:
-    """One side's payload between its envelope texts: each value of its class, or plain."""
-    values = ",".join(CLASS_PATTERNS[kinds[slot]] if kinds.get(slot) else _PLAIN_VALUE
-                      for slot in (f"{side}:{i}" for i in range(width)))
-    return re.escape(f'"mode":"{_MODES[side]}","data":"') + values + re.escape('","encoding":"CSV"}')
+def _payload_pattern(side: Side, kinds: dict[str, str | None], headed: bool) -> str:
+    """One side's payload between its envelope texts: each value of its expected class, or any value.
+
+    A JSON object's pattern starts at its first key, not at the envelope text before it (the regex engine
+    runs it twice as fast so): in a line that fits its layout, escaped quotes are only in JSON payloads,
+    so it matches only the payload it is made for, unless `headed` (two JSON sides), then it starts at its
+    side's envelope text. Either way it ends at the comma after the payload."""
+    slots = [f"{side.name}:{i}" for i in range(side.width)]
+    head = re.escape(f'"mode":"{_MODES[side.name]}","data":"')
+    if side.keys is None:
+        body = ",".join(CLASS_PATTERNS[kinds[slot]] if kinds.get(slot) else _CSV_VALUE for slot in slots)
+        return head + body + re.escape('","encoding":"CSV"}')
+    body = ",".join(re.escape(f'\\"{key}\\":') + (_JSON_CLASSES[kinds[slot]] if kinds.get(slot) else _JSON_VALUE)
+                    for key, slot in zip(side.keys, slots, strict=True))
+    return (head if headed else "") + r"\{" + body + re.escape('}",')
 
 
 def _value(column: pl.Expr, field: Field) -> pl.Expr:
     """The value of a field, without its envelope text."""
     value = column.str.slice(len(field.prefix)) if field.prefix else column
     return value.str.head(-len(field.suffix)) if field.suffix else value
+
+
+def _analysed(column: pl.Expr, field: Field, in_json: bool, number: bool) -> pl.Expr:
+    """An analysed value as the other route reads it: a JSON string without its (escaped) quotes, other
+    JSON values as written, an empty value null. `number`: every value is known to be a number."""
+    value = _value(column, field)
+    if number:
+        return value
+    if in_json:
+        quoted = column.str.starts_with(field.prefix + '\\"')
+        string = column.str.slice(len(field.prefix) + 2).str.head(-len(field.suffix) - 2)
+        return pl.when(quoted).then(_null_if_empty(string)).otherwise(value)
+    return _null_if_empty(value)
 
 
 def _fits(column: pl.Expr, field: Field) -> pl.Expr:
