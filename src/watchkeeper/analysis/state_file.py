@@ -47,7 +47,8 @@ _FLOATS = ("sum", "min", "max", "avg", "m2", "bucket_min", "bucket_max")
 def dumps(state: DatasetState) -> bytes:
     """The state as gzip-compressed JSON of the format above (the same bytes for the same state)."""
     text = json.dumps(to_document(state), separators=(",", ":")) + "\n"
-    return gzip.compress(text.encode("utf-8"), mtime=0)
+    # level 3: a tenth of level 9's time for 6 % more bytes (the sketches' floats hardly compress)
+    return gzip.compress(text.encode("utf-8"), compresslevel=3, mtime=0)
 
 
 def loads(data: bytes | str) -> DatasetState:
