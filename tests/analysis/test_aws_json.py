@@ -89,3 +89,16 @@ def test_churn_statistics_text_is_byte_identical_to_the_aws_log():
     expected = aws_statistics_text()
     assert len(expected) > 250_000
     assert aws_json.dumps(state.to_document())[: len(expected)] == expected
+
+
+def test_long_float_arrays_print_as_value_by_value():
+    """Sketch data goes through polars' float printing when every value is in repr's range: the same text."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    arrays = [np.round(rng.normal(100, 15, 5000), 5), rng.random(5000), rng.normal(0, 1e6, 5000) + 0.5,
+              np.arange(1, 5000) / 3, np.array([0.1, 0.2, 0.30000000000000004, 9999999.5, -0.001] * 20),
+              np.array([0.5] * 99 + [2.0]), np.array([0.5] * 99 + [1e-5]), np.array([0.5] * 99 + [math.nan])]
+    for array in arrays:
+        values = array.tolist()
+        assert aws_json._floats(values) == ", ".join(map(aws_json._float, values))

