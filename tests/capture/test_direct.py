@@ -56,6 +56,7 @@ FILES = {
     "a truncated last line": [[*common(), line()[:-4]]],
     "another eventVersion": [[*common(), line().replace('"eventVersion":"0"', '"eventVersion":"1"')]],
     "a repeated metadata key": [[line(metadata='"inferenceTime":"a","inferenceTime":"b"')] * 3],
+    "lines wider than a payload pattern may be": [[line(",".join("7" * 2100))] * 3],
     "one value": [[line("7", output_side=False)] * 3 + [line("", output_side=False)]],
 }
 

@@ -28,7 +28,12 @@ from datetime import datetime
 import orjson
 import polars as pl
 
-from watchkeeper.analysis.statistics import EXPECTATION_SAMPLE_ROWS, expected_classes, type_counts
+from watchkeeper.analysis.statistics import (
+    EXPECTATION_SAMPLE_ROWS,
+    ROW_PATTERN_MAX_COLUMNS,
+    expected_classes,
+    type_counts,
+)
 from watchkeeper.analysis.types import CLASS_PATTERNS, FRACTIONAL, INTEGRAL, TypeCounts
 from watchkeeper.capture.envelopes import ENDPOINT_INPUT, ENDPOINT_OUTPUT
 from watchkeeper.capture.window import WindowCounts, window_mask
@@ -105,6 +110,8 @@ def layout_of(line: str, indices: Sequence[str], output_first: bool) -> Layout |
     members = ",".join(f'"{key}":"{_SLOT}meta:{key}{_SLOT}"' for key in metadata)
     pieces.append(f'}},"eventMetadata":{{{members}}},"eventVersion":"0"}}')
     fields = tuple(_field(text) for text in "".join(pieces).split(","))
+    if len(fields) > ROW_PATTERN_MAX_COLUMNS:  # a payload pattern that wide nears the regex engine's size limit
+        return None
     analysed = tuple(f"{side}:{i}" for side in analysed_sides for i in range(sides[side].width))
     if len(analysed) < 2:  # one value: an empty one is a record without data, which the other route counts
         return None
