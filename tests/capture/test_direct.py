@@ -80,6 +80,7 @@ FILES |= {
     "JSON keys in another order": [[*json_common(), json_line('{\\"b\\":1,\\"a\\":2,\\"c\\":3}')]],
     "a JSON key missing": [[*json_common(), json_line('{\\"a\\":1,\\"b\\":2}')]],
     "nested JSON": [[*json_common(), json_line('{\\"a\\":{\\"x\\":1},\\"b\\":2,\\"c\\":3}')]],
+    "an object in a JSON string": [[*json_common(), json_line('{\\"a\\":{\\"a\\":1,\\"b\\":2,\\"c\\":3}')]],
     "a JSON array": [[json_line("[1,2,3]")] * 3],
     "a comma in a JSON string": [[*json_common(), json_line('{\\"a\\":\\"x,y\\",\\"b\\":2,\\"c\\":3}')]],
     "an escape in a JSON string": [[*json_common(), json_line('{\\"a\\":\\"x\\\\ny\\",\\"b\\":2,\\"c\\":3}')]],

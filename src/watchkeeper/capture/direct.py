@@ -184,11 +184,10 @@ def split_lines(lines: pl.Series, layout: Layout, names: Sequence[str], start: d
     expected = expected_classes(sample)
     kinds = dict(zip(layout.analysed, expected, strict=True))
     line = pl.col("line")
-    headed = sum(side.keys is not None for side in layout.sides) > 1
     found = parts.with_columns(line=lines).lazy().select(
         fits=pl.all_horizontal(_fits(pl.col(str(index)), field) for index, field in enumerate(layout.fields))
         & pl.col(str(width - 1)).is_not_null() & pl.col(str(width)).is_null(),
-        hits=pl.all_horizontal(line.str.contains(_payload_pattern(side, kinds, headed)) for side in layout.sides),
+        hits=pl.all_horizontal(line.str.contains(_payload_pattern(side, kinds)) for side in layout.sides),
         plain=pl.all_horizontal(~_value(*fields[slot]).str.contains('["\\\\]') for slot in fields
                                 if not _is_payload(slot)),
         **{name: _value(*fields[slot]) for name, slot in _METADATA.items() if slot in fields},
@@ -199,7 +198,7 @@ def split_lines(lines: pl.Series, layout: Layout, names: Sequence[str], start: d
     every_hit = bool(hits.all())
     if not every_hit:
         others = pl.DataFrame({"line": lines.filter(~hits)})
-        if not bool(others.select(pl.all_horizontal(line.str.contains(_payload_pattern(side, {}, headed))
+        if not bool(others.select(pl.all_horizontal(line.str.contains(_payload_pattern(side, {}))
                                                     for side in layout.sides)).to_series().all()):
             return None
     times = found.get_column("inferenceTime") if "inferenceTime" in found.columns \
@@ -232,13 +231,9 @@ def _is_payload(slot: str) -> bool:
     return slot.startswith(("endpointInput:", "endpointOutput:"))
 
 
-def _payload_pattern(side: Side, kinds: dict[str, str | None], headed: bool) -> str:
-    """One side's payload between its envelope texts: each value of its expected class, or any value.
-
-    A JSON object's pattern starts at its first key, not at the envelope text before it (the regex engine
-    runs it twice as fast so): in a line that fits its layout, escaped quotes are only in JSON payloads,
-    so it matches only the payload it is made for, unless `headed` (two JSON sides), then it starts at its
-    side's envelope text. Either way it ends at the comma after the payload."""
+def _payload_pattern(side: Side, kinds: dict[str, str | None]) -> str:
+    """One side's payload from its envelope text on: each value of its expected class, or any value, up to
+    the comma after the payload (so the match is the whole payload, at its place)."""
     slots = [f"{side.name}:{i}" for i in range(side.width)]
     head = re.escape(f'"mode":"{_MODES[side.name]}","data":"')
     if side.keys is None:
@@ -246,7 +241,7 @@ def _payload_pattern(side: Side, kinds: dict[str, str | None], headed: bool) -> 
         return head + body + re.escape('","encoding":"CSV"}')
     body = ",".join(re.escape(f'\\"{key}\\":') + (_JSON_CLASSES[kinds[slot]] if kinds.get(slot) else _JSON_VALUE)
                     for key, slot in zip(side.keys, slots, strict=True))
-    return (head if headed else "") + r"\{" + body + re.escape('}",')
+    return head + r"\{" + body + re.escape('}",')
 
 
 def _value(column: pl.Expr, field: Field) -> pl.Expr:
