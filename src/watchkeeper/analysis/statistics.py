@@ -22,6 +22,11 @@ EXPECTATION_SAMPLE_ROWS = 1024
 # Wider rows are classed value by value: a row pattern of more columns nears the regex engine's size limit
 # (10,000 columns exceed it).
 ROW_PATTERN_MAX_COLUMNS = 2_000
+# A column is classed by distinct value when at most this share of its first rows are distinct, it has at
+# most FEW_VALUES_MAX distinct values, and the batch has more than FEW_VALUES_MIN_ROWS rows.
+FEW_VALUES_SHARE = 0.75
+FEW_VALUES_MAX = 65_536
+FEW_VALUES_MIN_ROWS = 4 * EXPECTATION_SAMPLE_ROWS
 
 
 @dataclass(slots=True)
@@ -176,12 +181,21 @@ def type_counts(frame: pl.DataFrame, expected: list[str | None], lines: pl.Serie
 
 def _value_type_counts(frame: pl.DataFrame, height: int) -> dict[str, T.TypeCounts]:
     """Data-type histograms of every column, value by value, in one parallel pass (a second one for the
-    Boolean count of columns that have values neither Fractional nor Integral)."""
+    Boolean count of columns that have values neither Fractional nor Integral). A column of few distinct
+    values (categories, small integers) is classed by distinct value, weighted by its count."""
     strings = [name for name, dtype in frame.schema.items() if dtype == pl.String]
     out = {name: T.classify(frame.get_column(name)) for name in frame.columns if name not in strings}
     if not strings or height == 0:
         out.update({name: T.TypeCounts() for name in strings})
         return out
+    if height > FEW_VALUES_MIN_ROWS:
+        for name in strings:
+            counts = _distinct_type_counts(frame.get_column(name))
+            if counts is not None:
+                out[name] = counts
+        strings = [name for name in strings if name not in out]
+        if not strings:
+            return out
     exprs = []
     for index, name in enumerate(strings):
         col = pl.col(name)
@@ -200,6 +214,25 @@ def _value_type_counts(frame: pl.DataFrame, height: int) -> dict[str, T.TypeCoun
         boolean = int(boolean_of.get(name) or 0)  # BOOLEAN_PATTERN
         out[name] = T.TypeCounts(fractional, numeric - fractional, boolean, non_null - numeric - boolean)
     return out
+
+
+def _distinct_type_counts(column: pl.Series) -> T.TypeCounts | None:
+    """`_value_type_counts` of one column by its distinct values; None when it has many (its first rows
+    tell: most of them distinct)."""
+    sample = column.head(EXPECTATION_SAMPLE_ROWS)
+    if sample.n_unique() > FEW_VALUES_SHARE * len(sample):
+        return None
+    distinct = column.rename("v").value_counts(name="n").drop_nulls("v")
+    if len(distinct) > FEW_VALUES_MAX:
+        return None
+    v, n = pl.col("v"), pl.col("n")
+    numeric = v.str.contains(T.NUMERIC_PATTERN)
+    row = distinct.select(
+        fractional=n.filter(numeric & v.str.contains(T.FRACTION_MARK)).sum(), numeric=n.filter(numeric).sum(),
+        boolean=n.filter(v.is_in(["true", "false"])).sum(), non_null=n.sum(),
+    ).row(0)
+    fractional, numeric_count, boolean, non_null = (int(x or 0) for x in row)
+    return T.TypeCounts(fractional, numeric_count - fractional, boolean, non_null - numeric_count - boolean)
 
 
 def _as_double(frame: pl.DataFrame, name: str) -> pl.Expr:
