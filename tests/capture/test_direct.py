@@ -56,6 +56,12 @@ FILES = {
     "a truncated last line": [[*common(), line()[:-4]]],
     "another eventVersion": [[*common(), line().replace('"eventVersion":"0"', '"eventVersion":"1"')]],
     "a repeated metadata key": [[line(metadata='"inferenceTime":"a","inferenceTime":"b"')] * 3],
+    "a quote in a content type": [[*common(), line(content_type='text/c"sv')]],
+    "a bad escape in a content type": [[*common(), line(content_type="text\\qcsv")]],
+    "a control character in metadata": [[*common(), line(metadata='"eventId":"e\t1","inferenceTime":"t"')]],
+    "a control character in a value": [[*common(), line("1\t,2,é")], [*common(), line("1\t,2,a")]],
+    "a non-ASCII metadata key": [[line(metadata='"ü":"x","inferenceTime":"t"'),
+                                  line(metadata='"ü":","inferenceTime":"t"')]],
     "lines wider than a payload pattern may be": [[line(",".join("7" * 2100))] * 3],
     "one value": [[line("7", output_side=False)] * 3 + [line("", output_side=False)]],
 }

@@ -45,6 +45,7 @@ CASES = {
     "a repeated key": [line(metadata='"inferenceTime":"a","inferenceTime":"b"')],
     "an unknown encoding": [line(encoding="UTF8"), line()],
     "a truncated last line": [line(), line()[:-9]],
+    "control characters": [line("1\t2,3"), line(metadata='"eventId":"e\x01","inferenceTime":"t"'), line()],
 }
 
 

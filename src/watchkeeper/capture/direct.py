@@ -47,8 +47,8 @@ _SLOT = "\x00"
 @dataclass(frozen=True)
 class Field:
     """One comma-separated field of the layout: `text` exactly (a fixed envelope field), or `prefix`, a
-    value, then `suffix`. `slot` names the value: `"<side>:<i>"` for a payload value, `"meta:<key>"`,
-    or `""` for a value nobody reads (a content type)."""
+    value, then `suffix`. `slot` names the value: `"<side>:<i>"` for a payload value, `"meta:<key>"` for
+    metadata, `"type:<side>"` for a content type (checked, never read)."""
 
     text: str | None = None
     prefix: str = ""
@@ -103,7 +103,7 @@ def layout_of(line: str, indices: Sequence[str], output_first: bool) -> Layout |
         slots = [f"{_SLOT}{name}:{i}{_SLOT}" for i in range(side.width)]
         data = ",".join(slots) if side.keys is None \
             else "{" + ",".join(f'\\"{key}\\":{slot}' for key, slot in zip(side.keys, slots, strict=True)) + "}"
-        pieces.append(f'{"," if number else ""}"{name}":{{"observedContentType":"{_SLOT}{_SLOT}",'
+        pieces.append(f'{"," if number else ""}"{name}":{{"observedContentType":"{_SLOT}type:{name}{_SLOT}",'
                       f'"mode":"{_MODES[name]}","data":"{data}","encoding":"{payload["encoding"]}"}}')
     if not metadata or not all(_plain(key) and "," not in key and _plain(value) for key, value in metadata.items()):
         return None
@@ -188,7 +188,7 @@ def split_lines(lines: pl.Series, layout: Layout, names: Sequence[str], start: d
         fits=pl.all_horizontal(_fits(pl.col(str(index)), field) for index, field in enumerate(layout.fields))
         & pl.col(str(width - 1)).is_not_null() & pl.col(str(width)).is_null(),
         hits=pl.all_horizontal(line.str.contains(_payload_pattern(side, kinds)) for side in layout.sides),
-        plain=pl.all_horizontal(~_value(*fields[slot]).str.contains('["\\\\]') for slot in fields
+        plain=pl.all_horizontal(~_value(*fields[slot]).str.contains(_ESCAPED) for slot in fields
                                 if not _is_payload(slot)),
         **{name: _value(*fields[slot]) for name, slot in _METADATA.items() if slot in fields},
     ).collect()
@@ -213,11 +213,13 @@ def split_lines(lines: pl.Series, layout: Layout, names: Sequence[str], start: d
     return Split(frame, type_counts(frame, expected, hits=hits), counts)
 
 
+# What JSON would have escaped: a quote, a backslash, a control character (the line is not what it seems).
+_ESCAPED = r'["\\\x00-\x1f]'
 _METADATA = {"inferenceTime": "meta:inferenceTime", "invocationSource": "meta:invocationSource"}
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_]+")
-# Any value: a CSV one has no comma, quote or backslash; a JSON one is a scalar but null (its quotes escaped
-# in the line, its string no comma, quote, backslash or control character).
-_CSV_VALUE = r'[^,"\\]*'
+# Any value: a CSV one has no comma, quote, backslash or control character; a JSON one is a scalar but null
+# (its quotes escaped in the line, its string no comma, quote, backslash or control character).
+_CSV_VALUE = r'[^,"\\\x00-\x1f]*'
 _JSON_NUMBER = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
 _JSON_VALUE = rf'(?:\\"[^",\\\x00-\x1f]*\\"|{_JSON_NUMBER}|true|false)'
 # A JSON number of each class: Deequ's pattern and JSON's grammar both hold.
@@ -267,7 +269,7 @@ def _fits(column: pl.Expr, field: Field) -> pl.Expr:
     if field.text is not None:
         return column == field.text
     return column.str.starts_with(field.prefix) & column.str.ends_with(field.suffix) \
-        & (column.str.len_bytes() >= len(field.prefix) + len(field.suffix))
+        & (column.str.len_bytes() >= len(field.prefix.encode()) + len(field.suffix.encode()))
 
 
 def _null_if_empty(value: pl.Expr) -> pl.Expr:

@@ -122,7 +122,8 @@ def _cut(lines: pl.Series, typed: bool, sourced: bool) -> pl.DataFrame:
     escaped = bool(lines.str.contains("\\", literal=True).any())
     found = pl.DataFrame({"line": lines}).lazy().with_columns(
         shape=line.str.starts_with(_HEAD) & line.str.ends_with(_TAIL)
-        & (line.str.len_bytes() == line.str.len_chars()) & _only_quote_escapes(line, escaped),
+        & (line.str.len_bytes() == line.str.len_chars()) & _only_quote_escapes(line, escaped)
+        & ~line.str.contains(r"[\x00-\x1f]"),  # raw control characters: JSON that the parser refuses
         a=line.str.find(_INPUT_DATA, literal=True),
         c=line.str.find(_OUTPUT, literal=True),
         d=line.str.find(_OUTPUT_DATA, literal=True),
