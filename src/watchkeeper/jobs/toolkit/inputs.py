@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the capture reader is imported by the jobs that read captur
     from watchkeeper.capture.reader import CaptureReader
 
 CSV_CHUNK_BYTES = 32 << 20  # CSV files are read in chunks of about this size, cut at line ends
-CAPTURE_PART_BYTES = 64 << 20  # capture files are parsed in parts of about this size, cut at line ends
+CAPTURE_PART_BYTES = 32 << 20  # capture files are parsed in parts of about this size, cut at line ends
 BATCH_ROWS = 200_000  # rows per state update when reading JSON, Parquet and preprocessor output
 
 ProgressFn = Callable[[int], None]  # called with the number of input bytes just processed
