@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import queue
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -63,6 +63,8 @@ BATCH_BYTES = 64 << 20
 WIDE_BATCH_MIN_ROWS = EXACT_MOMENTS_MAX_ROWS + 1
 # Small files are read together in pieces of about this size (one parse each).
 COALESCE_BYTES = 16 << 20
+# Pieces read at once, each on its own thread.
+PARSE_AHEAD = 2
 
 # Reasons a record is not analysed (or, for WRONG_WIDTH, analysed but malformed), as reported.
 UNPARSEABLE = "line is not a JSON capture record"
@@ -242,19 +244,19 @@ class CaptureReader:
         return self._tabular(pl.concat([_joined(part.frame) if isinstance(part, Tabular) else part
                                         for part in pending]))
 
-    def _record_lines(self, contents: Iterable[bytes]) -> Iterator[tuple[pl.Series, CaptureStats]]:
-        """Each file's record lines in the window, with what reading it found. A file is read on its own
-        thread while the previous file's lines are batched and split: three stages (read, split, fold in)
-        run at once."""
-        with ThreadPoolExecutor(1, thread_name_prefix="capture-parse") as pool:
-            pending: Future | None = None
+    def _record_lines(self, contents: Iterable[bytes]) -> Iterator[tuple[pl.Series | Tabular, CaptureStats]]:
+        """Each piece's record lines (or split columns) in the window, with what reading it found, in order.
+        PARSE_AHEAD pieces are read at once on their own threads while the one before is batched and the
+        one before that folded in: a piece's split is mostly single-threaded polars work (one string
+        column), so two at once keep both cores busy."""
+        with ThreadPoolExecutor(PARSE_AHEAD, thread_name_prefix="capture-parse") as pool:
+            pending: deque[Future] = deque()
             for data in _coalesced(contents, self.stats):
-                reading = pool.submit(self._file_lines, data)
-                if pending is not None:
-                    yield pending.result()
-                pending = reading
-            if pending is not None:
-                yield pending.result()
+                pending.append(pool.submit(self._file_lines, data))
+                if len(pending) > PARSE_AHEAD:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
 
     def _file_lines(self, data: bytes) -> tuple[pl.Series | Tabular, CaptureStats]:
         """A piece's record lines, or its analysed columns already split when all its lines take the
