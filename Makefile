@@ -35,9 +35,12 @@ sdk: $(SDK_STAMP) $(SDK3_STAMP)
 run: $(STAMP)
 	$(BIN)/watchkeeper serve
 
+# One pytest-xdist worker per core, each running whole modules (docs/architecture.md, "Testing").
+PYTEST_WORKERS ?= auto
+
 test: $(STAMP) $(SDK_STAMP) $(SDK3_STAMP)
 	$(BIN)/ruff check src tests bench
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

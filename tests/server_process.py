@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -14,11 +15,35 @@ import boto3
 import httpx
 from botocore.config import Config
 
+# Ports free_port hands out: below Linux's ephemeral range (32768-60999), which bind(port 0) and outgoing
+# connections draw from, so no other program's socket takes one between our choosing it and a server binding it.
+PORTS = range(20000, 32768)
+_turn: int | None = None
+
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port nothing listens on now, for a server the caller starts next.
+
+    Under pytest-xdist each worker hands out ports from its own slice of PORTS, in turn from a random start:
+    two workers never choose the same port (the window between choosing it and the server binding it lasts
+    seconds), nor does one worker choose a port twice before wrapping around its slice.
+    """
+    global _turn
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")) % count
+    size = len(PORTS) // count
+    if _turn is None:
+        _turn = random.randrange(size)
+    for _ in range(size):
+        port = PORTS.start + index * size + _turn % size
+        _turn += 1
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:  # in use
+                continue
+            return port
+    raise RuntimeError(f"no free port in {PORTS.start + index * size}-{PORTS.start + (index + 1) * size - 1}")
 
 
 def write_auth_file(path: Path, keys: dict[str, tuple[str, str, str]]) -> Path:
@@ -52,7 +77,9 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> ServerProcess:
+    def start(self, timeout: float = 90.0) -> ServerProcess:
+        """Start and wait for /healthz. `timeout` is a safety net only: a start takes 1-3 s, but on 2 busy cores
+        (two test workers and other load) one has taken over 30 s."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "WATCHKEEPER_SCHEDULE_ACTIVATION_SECONDS": "0.3", **self.env}
         if self.keys:
@@ -84,6 +111,7 @@ class ServerProcess:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.1)
+        self.kill()  # not left running behind the failed test
         raise RuntimeError(f"server did not start in {timeout}s: {self.log_path.read_text()[-3000:]}")
 
     def stop(self) -> None:

@@ -15,6 +15,8 @@ import sagemaker
 from notebook_adult_bias import ALL_HEADERS, REGION, ROLE, session
 from sagemaker import clarify
 
+from tests.sdk.quick_waits import SDK2, quick_sdk_waits
+
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     sagemaker_session = session(args.sagemaker_url, args.bucket)
@@ -62,6 +64,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
+    quick_sdk_waits(SDK2)  # the SDK's 5-10 s poll sleeps, shortened (tests/sdk/quick_waits.py)
     parser = argparse.ArgumentParser()
     parser.add_argument("--sagemaker-url", required=True)
     parser.add_argument("--bucket", required=True)

@@ -23,6 +23,8 @@ import boto3
 import sagemaker
 from sagemaker.model_monitor import CronExpressionGenerator
 
+from tests.sdk.quick_waits import SDK2, quick_sdk_waits
+
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
 ALL_HEADERS = ["Age", "Workclass", "fnlwgt", "Education", "Education-Num", "Marital Status", "Occupation",
@@ -165,6 +167,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
+    quick_sdk_waits(SDK2)  # the SDK's 5-10 s poll sleeps, shortened (tests/sdk/quick_waits.py)
     parser = argparse.ArgumentParser()
     parser.add_argument("--sagemaker-url", required=True)
     parser.add_argument("--bucket", required=True)

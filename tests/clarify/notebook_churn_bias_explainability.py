@@ -33,6 +33,8 @@ from sagemaker.model_monitor import (
 )
 from sagemaker.s3 import S3Downloader, S3Uploader
 
+from tests.sdk.quick_waits import SDK2, quick_sdk_waits
+
 
 def ground_truth_with_id(inference_id: int) -> dict[str, Any]:
     random.seed(inference_id)  # to get consistent results
@@ -165,6 +167,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
+    quick_sdk_waits(SDK2)  # the SDK's 5-10 s poll sleeps, shortened (tests/sdk/quick_waits.py)
     parser = argparse.ArgumentParser()
     parser.add_argument("--sagemaker-url", required=True)
     parser.add_argument("--bucket", required=True)

@@ -29,6 +29,7 @@ NOTEBOOKS = HERE.parent / "fixtures" / "notebooks"
 
 pytestmark = [
     pytest.mark.skipif(not SDK_PYTHON.exists(), reason=f"{SDK_PYTHON} is missing: run `make test`, which builds it"),
+    pytest.mark.slow,  # 20 s or more: started first under xdist (tests/conftest.py)
 ]
 
 

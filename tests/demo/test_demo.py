@@ -25,6 +25,8 @@ from tests.server_process import ServerProcess, free_port
 DATASET = Path(__file__).resolve().parents[2] / "src" / "watchkeeper" / "demo" / "customers.csv"
 COLUMNS = ("age", "monthly_charges", "tenure_months", "support_calls")
 
+pytestmark = pytest.mark.slow  # 20 s or more: started first under xdist (tests/conftest.py)
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:

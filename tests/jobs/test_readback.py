@@ -30,6 +30,8 @@ from tests.server_process import ServerProcess
 HOST_SECRET = "host-secret-the-job-must-never-see"
 LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
 
+pytestmark = pytest.mark.slow  # 20 s or more: started first under xdist (tests/conftest.py)
+
 
 
 

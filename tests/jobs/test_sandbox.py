@@ -28,6 +28,8 @@ SECRETS = {
 }
 LIMITS = {"WATCHKEEPER_JOB_FILE_SIZE_MB": "1", "WATCHKEEPER_JOB_MEMORY_MB": "256"}
 OBJECT_TEXT = "object-only-the-server-may-read"
+
+pytestmark = pytest.mark.slow  # 20 s or more: started first under xdist (tests/conftest.py)
 PYTHON = "/usr/bin/python3"  # reachable by the job user in both modes (/root/.pyenv is not, without bwrap)
 # `sleep 301.<run><n>`: unique to this test run, so concurrent runs never see each other's grandchildren
 RUN = f"301.{os.getpid():07d}"

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+import pytest
 
 from tests.endpoint_helpers import FAST_ENV, capture_config, deploy
 from tests.monitoring.test_monitoring_flow import ANALYZER, ROLE, TRAINING
@@ -18,6 +19,8 @@ from tests.server_process import ServerProcess
 from watchkeeper.capture.records import CaptureConfig, encode_record
 
 HOURS = ["2026-01-10T00", "2026-01-10T01", "2026-01-10T02"]
+
+pytestmark = pytest.mark.slow  # 20 s or more: started first under xdist (tests/conftest.py)
 
 
 def epoch(text: str) -> float:

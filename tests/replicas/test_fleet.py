@@ -27,6 +27,8 @@ from tests.waiting import poll
 N = 60
 WORK_SECONDS = 0.4
 
+pytestmark = pytest.mark.slow  # 20 s or more: started first under xdist (tests/conftest.py)
+
 
 @pytest.fixture
 def witness() -> Iterator[Witness]:

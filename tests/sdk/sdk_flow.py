@@ -2,7 +2,7 @@
 
 Runs in `.venv-sdk` (the SDK's pins clash with ours), started by tests/sdk/test_sdk_flow.py:
 
-    AWS_ENDPOINT_URL_S3=URL .venv-sdk/bin/python tests/sdk/sdk_flow.py --sagemaker-url URL --bucket B \
+    PYTHONPATH=. AWS_ENDPOINT_URL_S3=URL .venv-sdk/bin/python tests/sdk/sdk_flow.py --sagemaker-url URL --bucket B \
         --model-url URL --training CSV
 
 Every SDK call the user would make: suggest_baseline → Model.deploy with DataCaptureConfig → Predictor.predict →
@@ -36,6 +36,8 @@ from sagemaker.model_monitor.dataset_format import DatasetFormat
 from sagemaker.predictor import Predictor
 from sagemaker.serializers import CSVSerializer
 from sagemaker.session import Session
+
+from tests.sdk.quick_waits import SDK2, quick_sdk_waits
 
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"  # a full ARN: the SDK then never calls IAM
@@ -254,6 +256,7 @@ def error_code(call: Any) -> str | None:
 
 
 def main() -> None:
+    quick_sdk_waits(SDK2)  # the SDK's 5-10 s poll sleeps, shortened (tests/sdk/quick_waits.py)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sagemaker-url", required=True)
     parser.add_argument("--bucket", required=True)

@@ -35,6 +35,7 @@ ACCESS_KEY, SECRET_KEY = "AKIASDKFLOW00000001", "sdk-flow-secret-0123456789"
 
 pytestmark = [
     pytest.mark.skipif(not SDK_PYTHON.exists(), reason=f"{SDK_PYTHON} is missing: run `make test`, which builds it"),
+    pytest.mark.slow,  # 20 s or more: started first under xdist (tests/conftest.py)
 ]
 
 
@@ -76,6 +77,7 @@ def sdk_env(tmp: Path, server: ServerProcess) -> dict[str, str]:
         "SAGEMAKER_USER_CONFIG_OVERRIDE": str(config),
         "SAGEMAKER_ADMIN_CONFIG_OVERRIDE": str(config),
         "SAGEMAKER_SUPPRESS_V2_WARNING": "1",
+        "PYTHONPATH": str(REPO),  # the drivers import tests/sdk/quick_waits.py
     }
 
 

@@ -33,6 +33,8 @@ from sagemaker.core.shapes import (
     ProductionVariant,
 )
 
+from tests.sdk.quick_waits import SDK3, quick_sdk_waits
+
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
 
@@ -179,6 +181,7 @@ def error_code(call: Any) -> str | None:
 
 
 def main() -> None:
+    quick_sdk_waits(SDK3)  # the SDK's 5-10 s poll sleeps, shortened (tests/sdk/quick_waits.py)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bucket", required=True)
     parser.add_argument("--endpoint", default="churn-sdk3")

@@ -32,6 +32,8 @@ from sagemaker.model_monitor import (
 )
 from sagemaker.model_monitor.dataset_format import DatasetFormat
 
+from tests.sdk.quick_waits import SDK2, quick_sdk_waits
+
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
 
@@ -151,6 +153,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
+    quick_sdk_waits(SDK2)  # the SDK's 5-10 s poll sleeps, shortened (tests/sdk/quick_waits.py)
     parser = argparse.ArgumentParser()
     parser.add_argument("--sagemaker-url", required=True)
     parser.add_argument("--bucket", required=True)

@@ -20,7 +20,7 @@ import pytest
 
 from tests.endpoint_helpers import FAST_ENV
 from tests.notebook_models.serving import start_model_server
-from tests.sdk.test_sdk_flow import SDK_PYTHON
+from tests.sdk.test_sdk_flow import REPO, SDK_PYTHON
 from tests.server_process import ServerProcess
 
 HERE = Path(__file__).resolve().parent
@@ -29,7 +29,10 @@ DATA = NOTEBOOKS / "sm-model_monitor_batch_transform_data_quality_on_schedule"
 MODELS = NOTEBOOKS / "sm-model_monitor_bias_and_explainability_monitoring"
 REFERENCE = NOTEBOOKS / "xgboost-reference-predictions" / "test-dataset-input-cols.csv"
 
-pytestmark = pytest.mark.skipif(not SDK_PYTHON.exists(), reason=f"{SDK_PYTHON} is missing: run `make test`")
+pytestmark = [
+    pytest.mark.skipif(not SDK_PYTHON.exists(), reason=f"{SDK_PYTHON} is missing: run `make test`"),
+    pytest.mark.slow,  # 20 s or more: started first under xdist (tests/conftest.py)
+]
 
 
 def notebook_env(tmp: Path, url: str) -> dict[str, str]:
@@ -41,7 +44,8 @@ def notebook_env(tmp: Path, url: str) -> dict[str, str]:
     return {**env, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_CONFIG_FILE": str(tmp / "no-aws-config"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp / "no-aws-creds"),
             "AWS_ENDPOINT_URL": url, "SAGEMAKER_USER_CONFIG_OVERRIDE": str(config),
-            "SAGEMAKER_ADMIN_CONFIG_OVERRIDE": str(config), "SAGEMAKER_SUPPRESS_V2_WARNING": "1"}
+            "SAGEMAKER_ADMIN_CONFIG_OVERRIDE": str(config), "SAGEMAKER_SUPPRESS_V2_WARNING": "1",
+            "PYTHONPATH": str(REPO)}  # the driver imports tests/sdk/quick_waits.py
 
 
 @pytest.fixture(scope="module")

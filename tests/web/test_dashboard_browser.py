@@ -8,9 +8,13 @@ import re
 from typing import Any
 
 import orjson
+import pytest
 
 from tests.web.conftest import shot
 from tests.web.scenario import ACCURACY, BOB, OPERATOR, Scenario, drifted_rows
+
+# The web package (one unit under xdist: its scenario is package-scoped) takes 20 s or more: started first.
+pytestmark = pytest.mark.slow
 
 
 def sign_in(page: Any, scenario: Scenario, keys: tuple[str, str, str], secret: str | None = None) -> None:
