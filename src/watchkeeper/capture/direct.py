@@ -36,6 +36,7 @@ from watchkeeper.analysis.statistics import (
 )
 from watchkeeper.analysis.types import CLASS_PATTERNS, FRACTIONAL, INTEGRAL, TypeCounts
 from watchkeeper.capture.envelopes import ENDPOINT_INPUT, ENDPOINT_OUTPUT
+from watchkeeper.capture.payloads import PLAIN_KEY
 from watchkeeper.capture.window import WindowCounts, window_mask
 
 _MODES = {ENDPOINT_INPUT: "INPUT", ENDPOINT_OUTPUT: "OUTPUT"}
@@ -134,7 +135,7 @@ def _side(name: str, payload: object) -> Side | None:
         values = orjson.loads(data)
     except orjson.JSONDecodeError:
         return None
-    if not isinstance(values, dict) or not values or not all(_PLAIN_KEY.fullmatch(key) for key in values) \
+    if not isinstance(values, dict) or not values or not all(PLAIN_KEY.fullmatch(key) for key in values) \
             or not all(isinstance(value, (str, int, float)) for value in values.values()):  # bool is an int
         return None
     return Side(name, len(values), tuple(values))
@@ -216,16 +217,16 @@ def split_lines(lines: pl.Series, layout: Layout, names: Sequence[str], start: d
 # What JSON would have escaped: a quote, a backslash, a control character (the line is not what it seems).
 _ESCAPED = r'["\\\x00-\x1f]'
 _METADATA = {"inferenceTime": "meta:inferenceTime", "invocationSource": "meta:invocationSource"}
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_]+")
 # Any value: a CSV one has no comma, quote, backslash or control character; a JSON one is a scalar but null
 # (its quotes escaped in the line, its string no comma, quote, backslash or control character).
 _CSV_VALUE = r'[^,"\\\x00-\x1f]*'
-_JSON_NUMBER = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
+# JSON's number grammar in its parts; a number of each class is where Deequ's pattern and JSON's both hold.
+_JSON_INTEGER, _JSON_FRACTION, _JSON_EXPONENT = r"-?(?:0|[1-9][0-9]*)", r"\.[0-9]+", r"[eE][-+]?[0-9]+"
+_JSON_NUMBER = rf"{_JSON_INTEGER}(?:{_JSON_FRACTION})?(?:{_JSON_EXPONENT})?"
 _JSON_VALUE = rf'(?:\\"[^",\\\x00-\x1f]*\\"|{_JSON_NUMBER}|true|false)'
-# A JSON number of each class: Deequ's pattern and JSON's grammar both hold.
 _JSON_CLASSES = {
-    FRACTIONAL: r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+|(?:\.[0-9]+)?[eE][-+]?[0-9]+)",
-    INTEGRAL: r"-?(?:0|[1-9][0-9]*)",
+    FRACTIONAL: rf"{_JSON_INTEGER}(?:{_JSON_FRACTION}|(?:{_JSON_FRACTION})?{_JSON_EXPONENT})",
+    INTEGRAL: _JSON_INTEGER,
 }
 
 

@@ -89,7 +89,8 @@ def parsed_flat_json(texts: pl.Series) -> pl.Series:
 # A JSON scalar as written: a plain string (no escapes), a number, true or false (null is left to the parser:
 # it becomes an empty field, not the text "null").
 _SCALAR = r'(?:"[^"\\\x00-\x1f]*"|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false)'
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_]+")
+# A key the same-key cut (and the direct route, capture/direct.py) takes: letters, digits and "_".
+PLAIN_KEY = re.compile(r"[A-Za-z0-9_]+")
 
 
 def _same_key_objects(texts: pl.Series) -> pl.Series | None:
@@ -104,7 +105,7 @@ def _same_key_objects(texts: pl.Series) -> pl.Series | None:
         first = orjson.loads(present[0])
     except orjson.JSONDecodeError:
         return None
-    if not isinstance(first, dict) or not first or not all(_PLAIN_KEY.fullmatch(key) for key in first):
+    if not isinstance(first, dict) or not first or not all(PLAIN_KEY.fullmatch(key) for key in first):
         return None
     pattern = "^\\{" + ",".join(f'"{key}":{_SCALAR}' for key in first) + "\\}$"
     if not bool(texts.str.contains(pattern).fill_null(True).all()):
