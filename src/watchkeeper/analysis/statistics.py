@@ -212,8 +212,13 @@ def _value_type_counts(frame: pl.DataFrame, height: int) -> dict[str, T.TypeCoun
     for index, name in enumerate(strings):
         fractional, numeric, non_null = (int(x or 0) for x in row[3 * index:3 * index + 3])
         boolean = int(boolean_of.get(name) or 0)  # BOOLEAN_PATTERN
-        out[name] = T.TypeCounts(fractional, numeric - fractional, boolean, non_null - numeric - boolean)
+        out[name] = _class_counts(fractional, numeric, boolean, non_null)
     return out
+
+
+def _class_counts(fractional: int, numeric: int, boolean: int, non_null: int) -> T.TypeCounts:
+    """Type counts from how many values match the numeric pattern, hold a fraction mark, are booleans."""
+    return T.TypeCounts(fractional, numeric - fractional, boolean, non_null - numeric - boolean)
 
 
 def _distinct_type_counts(column: pl.Series) -> T.TypeCounts | None:
@@ -231,8 +236,7 @@ def _distinct_type_counts(column: pl.Series) -> T.TypeCounts | None:
         fractional=n.filter(numeric & v.str.contains(T.FRACTION_MARK)).sum(), numeric=n.filter(numeric).sum(),
         boolean=n.filter(v.is_in(["true", "false"])).sum(), non_null=n.sum(),
     ).row(0)
-    fractional, numeric_count, boolean, non_null = (int(x or 0) for x in row)
-    return T.TypeCounts(fractional, numeric_count - fractional, boolean, non_null - numeric_count - boolean)
+    return _class_counts(*(int(x or 0) for x in row))
 
 
 def _as_double(frame: pl.DataFrame, name: str) -> pl.Expr:
