@@ -130,7 +130,7 @@ def test_common_lines_take_the_direct_route(monkeypatch):
     def no_other_route(*args):
         raise AssertionError("the other route was taken")
 
-    monkeypatch.setattr(reader_module, "parse_capture_columns", no_other_route)
+    monkeypatch.setattr(reader_module, "cut_capture_lines", no_other_route)
     batches, stats = read([common(), common(5)], True, monkeypatch, names=["label", "a"])
     frame = batches[0].frame
     assert frame.columns == ["label", "a", "_c2", "_c3"]

@@ -59,7 +59,11 @@ _SEPARATOR = "\x01"
 def parse_capture_columns(data: bytes) -> Tabular:
     """The capture lines of `data` as flat String columns (COLUMNS), in file order; lines that are not JSON
     capture records are counted as bad and left out."""
-    lines = capture_lines(data)
+    return cut_capture_lines(data, capture_lines(data))
+
+
+def cut_capture_lines(data: bytes, lines: pl.Series | None) -> Tabular:
+    """`parse_capture_columns` given `data`'s `capture_lines` already (None: the file goes to the parser)."""
     if lines is None:
         return _parsed(data)
     cut = _cut(lines, typed=b'"encoding":"BASE64"' in data, sourced=b'"invocationSource":"' in data)

@@ -37,7 +37,7 @@ from watchkeeper.capture.envelopes import (
     ENDPOINT_OUTPUT,
     SIDE_FIELDS,
     capture_lines,
-    parse_capture_columns,
+    cut_capture_lines,
 )
 from watchkeeper.capture.payloads import BAD_BASE64, NESTED_JSON, side_text
 from watchkeeper.capture.window import NO_TIME, parse_time, select_frame
@@ -262,18 +262,16 @@ class CaptureReader:
         """A piece's record lines, or its analysed columns already split when all its lines take the
         direct route (`capture/direct.py`)."""
         found = CaptureStats()
-        direct = self._split_directly(data, found)
+        lines = capture_lines(data)  # read once: the envelope route takes them too when the direct one cannot
+        direct = self._split_directly(lines, found) if lines is not None and len(lines) else None
         if direct is not None:
             return direct, found
-        frame = select_window(_counted(parse_capture_columns(data), found), self.start, self.end, found)
+        frame = select_window(_counted(cut_capture_lines(data, lines), found), self.start, self.end, found)
         if frame.height == 0:
             return pl.Series("line", [], dtype=pl.String), found
         return record_lines(frame, self.indices, self.output_first, found), found
 
-    def _split_directly(self, data: bytes, found: CaptureStats) -> Tabular | None:
-        lines = capture_lines(data)
-        if lines is None or len(lines) == 0:
-            return None
+    def _split_directly(self, lines: pl.Series, found: CaptureStats) -> Tabular | None:
         layout = layout_of(lines[0], self.indices, self.output_first)
         if layout is None:
             return None
