@@ -188,7 +188,8 @@ def split_lines(lines: pl.Series, layout: Layout, names: Sequence[str], start: d
     wanted = {name: slot for name, slot in _METADATA.items()
               if slot in fields and (name == "invocationSource" or start is not None or end is not None)}
     checks = [check for index, field in enumerate(layout.fields)
-              if (check := _fits(pl.col(str(index)), field)) is not None]
+              if not _as_first(parts.get_column(str(index)), field)
+              and (check := _fits(pl.col(str(index)), field)) is not None]
     found = parts.with_columns(line=lines).lazy().select(
         fits=pl.all_horizontal(checks) & pl.col(str(width - 1)).is_not_null() & pl.col(str(width)).is_null(),
         hits=pl.all_horizontal(line.str.contains(_payload_pattern(side, kinds)) for side in layout.sides),
@@ -287,6 +288,12 @@ def _analysed(column: pl.Expr, field: Field, in_json: bool, number: bool = False
         return string if quoted == "all" else pl.when(column.str.starts_with(field.prefix + '\\"')).then(string) \
             .otherwise(value)
     return value if empty is False or in_json else _null_if_empty(value)  # a JSON number or boolean is never empty
+
+
+def _as_first(column: pl.Series, field: Field) -> bool:
+    """Whether a content type is the same on every line (then it fits: the first line's made the layout);
+    far cheaper to tell than whether each fits."""
+    return field.slot.startswith("type:") and bool((column == column[0]).all())
 
 
 def _fits(column: pl.Expr, field: Field) -> pl.Expr | None:
