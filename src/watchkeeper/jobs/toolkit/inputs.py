@@ -70,10 +70,21 @@ def _read_chunks(path: Path, chunk_bytes: int = CSV_CHUNK_BYTES,
             boundary = min(boundary + chunk_bytes, size)
             cut = mapped.rfind(b"\n", start, boundary) + 1
             if cut > start:
-                yield make(view[start:cut])
+                chunk = make(view[start:cut])
+                _release(mapped, start, cut)
+                yield chunk
                 start, make = cut, later
         if start < size:  # a last line without a line end
             yield make(view[start:size])
+
+
+def _release(mapped: mmap.mmap, start: int, end: int) -> None:
+    """Unmap the whole pages of a stretch already copied, so that a large file's mapped pages do not add to
+    the process's memory while its later parts are read."""
+    low = -(-start // mmap.PAGESIZE) * mmap.PAGESIZE
+    high = end // mmap.PAGESIZE * mmap.PAGESIZE
+    if high > low and hasattr(mmap, "MADV_DONTNEED"):
+        mapped.madvise(mmap.MADV_DONTNEED, low, high - low)
 
 
 def dataset_batches(files: Sequence[Path], fmt: DatasetFormat, stats: InputStats,
