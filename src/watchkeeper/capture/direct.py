@@ -187,9 +187,17 @@ def split_lines(lines: pl.Series, layout: Layout, names: Sequence[str], start: d
     # Metadata is read only where the window rule needs it: times for a window, sources to leave out shadows.
     wanted = {name: slot for name, slot in _METADATA.items()
               if slot in fields and (name == "invocationSource" or start is not None or end is not None)}
-    checks = [check for index, field in enumerate(layout.fields)
-              if not _as_first(parts.get_column(str(index)), field)
-              and (check := _fits(pl.col(str(index)), field)) is not None]
+    checks = []
+    for index, field in enumerate(layout.fields):
+        check = _fits(pl.col(str(index)), field)
+        if check is None:
+            continue
+        if field.slot.startswith("type:") and _same_on_every_line(parts.get_column(str(index))):
+            # A content type is most often the same on every line: then one line tells whether all fit.
+            if not parts.head(1).select(check).item():
+                return None
+            continue
+        checks.append(check)
     found = parts.with_columns(line=lines).lazy().select(
         fits=pl.all_horizontal(checks) & pl.col(str(width - 1)).is_not_null() & pl.col(str(width)).is_null(),
         hits=pl.all_horizontal(line.str.contains(_payload_pattern(side, kinds)) for side in layout.sides),
@@ -290,10 +298,9 @@ def _analysed(column: pl.Expr, field: Field, in_json: bool, number: bool = False
     return value if empty is False or in_json else _null_if_empty(value)  # a JSON number or boolean is never empty
 
 
-def _as_first(column: pl.Series, field: Field) -> bool:
-    """Whether a content type is the same on every line (then it fits: the first line's made the layout);
-    far cheaper to tell than whether each fits."""
-    return field.slot.startswith("type:") and bool((column == column[0]).all())
+def _same_on_every_line(column: pl.Series) -> bool:
+    """Whether a field is the same on every line: far cheaper to tell than whether each line's fits."""
+    return bool((column == column[0]).all())
 
 
 def _fits(column: pl.Expr, field: Field) -> pl.Expr | None:
