@@ -53,6 +53,10 @@ FILES = {
     "JSON payloads only": [[line('{\\"a\\":1,\\"b\\":2}', encoding="JSON")] * 3],
     "BASE64 among CSV": [[*common(), line("MSwyLGM=", encoding="BASE64")]],
     "blank and unparseable lines": [[*common()[:5], "", "not json", "  ", *common()[5:]]],
+    "a blank line first": [["", *common()]],
+    "a blank line last": [[*common(), ""]],
+    "carriage returns before line ends": [[f"{text}\r" for text in common()]],
+    "a narrower line": [[*common(), line("1,2")]],
     "a truncated last line": [[*common(), line()[:-4]]],
     "another eventVersion": [[*common(), line().replace('"eventVersion":"0"', '"eventVersion":"1"')]],
     "a repeated metadata key": [[line(metadata='"inferenceTime":"a","inferenceTime":"b"')] * 3],
@@ -149,3 +153,22 @@ def test_lines_not_of_the_shape_have_no_layout():
     layout = layout_of(line(), ["endpointInput", "endpointOutput"], True)
     assert layout is not None and layout.analysed == ("endpointOutput:0", "endpointInput:0", "endpointInput:1",
                                                       "endpointInput:2")
+
+
+@pytest.mark.parametrize("bad", [b"\xff", b"\xc3", b"\xed\xa0\x80"])
+def test_bytes_not_utf8_read_as_the_other_route_reads_them(bad, monkeypatch):
+    data = ("\n".join(common()) + "\n").encode()
+    data = data.replace(b"0.25", b"0.25" + bad, 1)
+
+    def batches(direct: bool):
+        with monkeypatch.context() as patch:
+            if not direct:
+                patch.setattr(reader_module, "layout_of", lambda *args: None)
+            reader = CaptureReader(batch_rows=1000)
+            return list(reader.batches([data])), reader.stats
+
+    (mine, my_stats), (theirs, their_stats) = batches(True), batches(False)
+    assert my_stats == their_stats and len(mine) == len(theirs)
+    for a, b in zip(mine, theirs, strict=True):
+        assert_frame_equal(a.frame, b.frame)
+        assert a.type_counts == b.type_counts

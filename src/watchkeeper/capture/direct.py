@@ -1,4 +1,5 @@
-"""The direct route: capture lines with CSV payloads split once, at every comma, into the analysed columns.
+"""The direct route: capture lines with CSV or flat JSON payloads split once, at every comma, into the
+analysed columns.
 
 SageMaker writes every line of a capture file with the same envelope around its payloads:
 
@@ -8,14 +9,16 @@ SageMaker writes every line of a capture file with the same envelope around its 
 
 Split at every comma, such a line is a fixed sequence of fields: envelope texts (`"mode":"INPUT"`), payload
 values, some with an envelope text before or after them (`"data":"1`, `3"`), and metadata. So one split
-of the whole line gives the payload's columns, with no JSON parse, no cut of the payload out of the
-line and no second split of it. A line takes this route only when it has exactly the first line's layout:
-the same number of commas and of quotes, no backslash, every envelope field exactly as the first line has
-it, every other field with its envelope text around it. Together these mean that no payload value holds a
-quote, so the line is the JSON its fields say it is. A piece with any other line (another width, another
-metadata key, an escape, a JSON or BASE64 payload, something malformed) is left whole to the other route
-(`capture/envelopes.py` then `reader.record_lines`), which reads it as the JSON parser does; the two
-routes give the same rows (tests/capture/test_direct.py).
+of the whole piece (polars' CSV reader with no quote character, straight from its bytes) gives the
+payload's columns, with no JSON parse, no cut of the payload out of the line and no second split of it. A
+piece takes this route only when every line has exactly the first line's layout: the same number of
+fields, every envelope field exactly as the first line has it, no quote, backslash or control character in
+a content type or metadata value, and every payload value a plain CSV value or JSON scalar (checked value
+by value, `_matches`). Together these mean that no payload value holds a quote, so the line is the JSON its
+fields say it is. A piece with any other line (another width, another metadata key, an escape, a BASE64
+payload, something malformed) is left whole to the other route (`capture/envelopes.py` then
+`reader.record_lines`), which reads it as the JSON parser does; the two routes give the same rows
+(tests/capture/test_direct.py).
 """
 
 from __future__ import annotations
@@ -111,7 +114,7 @@ def layout_of(line: str, indices: Sequence[str], output_first: bool) -> Layout |
     members = ",".join(f'"{key}":"{_SLOT}meta:{key}{_SLOT}"' for key in metadata)
     pieces.append(f'}},"eventMetadata":{{{members}}},"eventVersion":"0"}}')
     fields = tuple(_field(text) for text in "".join(pieces).split(","))
-    if len(fields) > ROW_PATTERN_MAX_COLUMNS:  # a payload pattern that wide nears the regex engine's size limit
+    if len(fields) > ROW_PATTERN_MAX_COLUMNS:  # as wide as the other route classes value by value: left to it
         return None
     analysed = tuple(f"{side}:{i}" for side in analysed_sides for i in range(sides[side].width))
     if len(analysed) < 2:  # one value: an empty one is a record without data, which the other route counts
@@ -157,36 +160,54 @@ def _field(text: str) -> Field:
 @dataclass
 class Split:
     """The analysed columns of a piece's lines (all of them in the layout) that the window rule keeps, their
-    type counts, and what the window rule left out."""
+    type counts, what the window rule left out, and how many lines the piece had."""
 
     frame: pl.DataFrame
     type_counts: list[TypeCounts]
     window: WindowCounts
+    lines: int
 
 
-def split_lines(lines: pl.Series, layout: Layout, names: Sequence[str], start: datetime | None,
+def first_line(data: bytes) -> str | None:
+    """A piece's first line, when the direct route may read the piece: it starts with a record and has no
+    carriage return (CSV reading would drop it before a line end; the other route reads such lines)."""
+    if not data.startswith(b"{") or b"\r" in data:
+        return None
+    end = data.find(b"\n")
+    try:
+        return (data if end < 0 else data[:end]).decode()
+    except UnicodeDecodeError:
+        return None
+
+
+def read_fields(data: bytes, width: int) -> pl.DataFrame | None:
+    """A piece's lines split at every comma into `width` text columns named "0", "1", ...: polars' CSV reader
+    with no quote character, cheaper than reading lines then splitting them. A line with fewer fields
+    gets empty ones (no layout ends with a field that may be empty, so such a line fails its checks); None
+    when a line has more fields or the bytes are not UTF-8."""
+    try:
+        return pl.read_csv(data, has_header=False, separator=",", quote_char=None, comment_prefix=None,
+                           schema={str(i): pl.String for i in range(width)}, empty_string_is_null=False)
+    except Exception:  # more fields, invalid UTF-8 among others: the other route sorts good lines from bad
+        return None
+
+
+def split_piece(data: bytes, layout: Layout, names: Sequence[str], start: datetime | None,
                 end: datetime | None) -> Split | None:
-    """The lines split at every comma into the layout's analysed columns (named `names`), with the window
-    rule applied and their type counts; None when any line is not of the layout.
+    """A piece's lines split at every comma into the layout's analysed columns (named `names`), with the
+    window rule applied and their type counts; None when any line is not of the layout.
 
-    Each side's payload is matched by one pattern, between its envelope texts: its values' classes where
-    the first rows guess them numeric (`statistics.row_pattern`), any value elsewhere (no comma, quote or
-    backslash in a CSV value; a JSON scalar but null in an object). A line whose payloads match needs no
-    other check of them, and its numeric values are classed by the same match; the few others are checked
-    with every value allowed any class."""
-    width = len(layout.fields)
-    parts = lines.str.split_exact(",", width).struct.rename_fields([str(i) for i in range(width + 1)]) \
-        .struct.unnest()
+    Every field is checked against the layout (`_fits`), and every payload value, without its envelope text,
+    against one pattern: its class where the first rows guess it numeric (`statistics.expected_classes`),
+    any value elsewhere (no comma, quote or backslash in a CSV value; a JSON scalar but null in an object).
+    A line whose values all match needs no other check of them, and its numeric values are classed by the
+    same matches; the few others are checked with every value allowed any class."""
+    parts = read_fields(data, len(layout.fields))
+    if parts is None or parts.height == 0:
+        return None
     fields = {field.slot: (str(index), field) for index, field in enumerate(layout.fields) if field.slot}
     in_json = {f"{side.name}:{i}" for side in layout.sides if side.keys is not None for i in range(side.width)}
-    pairs = list(zip(names, layout.analysed, strict=True))
-    expected = expected_classes(parts.head(EXPECTATION_SAMPLE_ROWS).select(
-        _analysed(pl.col(fields[slot][0]), fields[slot][1], slot in in_json).alias(name) for name, slot in pairs))
-    kinds = dict(zip(layout.analysed, expected, strict=True))
-    line = pl.col("line")
-    # Metadata is read only where the window rule needs it: times for a window, sources to leave out shadows.
-    wanted = {name: slot for name, slot in _METADATA.items()
-              if slot in fields and (name == "invocationSource" or start is not None or end is not None)}
+    payload = [f"{side.name}:{i}" for side in layout.sides for i in range(side.width)]
     checks = []
     for index, field in enumerate(layout.fields):
         check = _fits(pl.col(str(index)), field)
@@ -198,35 +219,40 @@ def split_lines(lines: pl.Series, layout: Layout, names: Sequence[str], start: d
                 return None
             continue
         checks.append(check)
-    found = parts.with_columns(line=lines).lazy().select(
-        fits=pl.all_horizontal(checks) & pl.col(str(width - 1)).is_not_null() & pl.col(str(width)).is_null(),
-        hits=pl.all_horizontal(line.str.contains(_payload_pattern(side, kinds)) for side in layout.sides),
+    # Metadata is read only where the window rule needs it: times for a window, sources to leave out shadows.
+    wanted = {name: slot for name, slot in _METADATA.items()
+              if slot in fields and (name == "invocationSource" or start is not None or end is not None)}
+    found = parts.lazy().select(
+        fits=pl.all_horizontal(checks) if checks else pl.lit(True),
+        **{slot: _value(pl.col(fields[slot][0]), fields[slot][1]) for slot in payload},
         **{name: _value(pl.col(fields[slot][0]), fields[slot][1]) for name, slot in wanted.items()},
     ).collect()
     if not bool(found.get_column("fits").all()):
         return None
-    hits = found.get_column("hits")
+    pairs = list(zip(names, layout.analysed, strict=True))
+    expected = expected_classes(found.head(EXPECTATION_SAMPLE_ROWS).select(
+        _analysed(pl.col(slot), slot in in_json).alias(name) for name, slot in pairs))
+    kinds = dict(zip(layout.analysed, expected, strict=True))
+    hits = found.select(pl.all_horizontal(_matches(pl.col(slot), slot in in_json, kinds.get(slot))
+                                          for slot in payload)).to_series()
     every_hit = bool(hits.all())
-    if not every_hit:
-        others = pl.DataFrame({"line": lines.filter(~hits)})
-        if not bool(others.select(pl.all_horizontal(line.str.contains(_payload_pattern(side, {}))
-                                                    for side in layout.sides)).to_series().all()):
-            return None
-    times = found.get_column("inferenceTime") if "inferenceTime" in found.columns \
+    if not every_hit and not bool(found.filter(~hits).select(pl.all_horizontal(
+            _matches(pl.col(slot), slot in in_json, None) for slot in payload)).to_series().all()):
+        return None
+    times = found.get_column("inferenceTime") if "inferenceTime" in wanted \
         else pl.repeat(None, found.height, dtype=pl.String, eager=True)
-    sources = found.get_column("invocationSource") if "invocationSource" in found.columns else None
+    sources = found.get_column("invocationSource") if "invocationSource" in wanted else None
     keep, counts = window_mask(times, sources, start, end)
     # Where every line matched, a value of a numeric class is a number: neither empty nor a JSON string.
     numbers = {slot for slot in layout.analysed if every_hit and kinds[slot] is not None}
-    facts = parts.select(fact for slot in layout.analysed if slot not in numbers for fact in
-                         _facts(pl.col(fields[slot][0]), fields[slot][1], slot, slot in in_json)).row(0, named=True) \
+    facts = found.select(fact for slot in layout.analysed if slot not in numbers
+                         for fact in _facts(pl.col(slot), slot, slot in in_json)).row(0, named=True) \
         if len(numbers) < len(layout.analysed) else {}
-    frame = parts.select(_analysed(pl.col(fields[slot][0]), fields[slot][1], slot in in_json, slot in numbers,
-                                   facts.get(f"{slot}:quoted"), facts.get(f"{slot}:empty")).alias(name)
-                         for name, slot in pairs)
+    frame = found.select(_analysed(pl.col(slot), slot in in_json, slot in numbers, facts.get(f"{slot}:quoted"),
+                                   facts.get(f"{slot}:empty")).alias(name) for name, slot in pairs)
     if not bool(keep.all()):
         frame, hits = frame.filter(keep), hits.filter(keep)
-    return Split(frame, type_counts(frame, expected, hits=hits), counts)
+    return Split(frame, type_counts(frame, expected, hits=hits), counts, parts.height)
 
 
 # A content type or metadata value: what JSON would have escaped (a quote, a backslash, a control
@@ -251,17 +277,13 @@ def _is_payload(slot: str) -> bool:
     return slot.startswith(("endpointInput:", "endpointOutput:"))
 
 
-def _payload_pattern(side: Side, kinds: dict[str, str | None]) -> str:
-    """One side's payload from its envelope text on: each value of its expected class, or any value, up to
-    the comma after the payload (so the match is the whole payload, at its place)."""
-    slots = [f"{side.name}:{i}" for i in range(side.width)]
-    head = re.escape(f'"mode":"{_MODES[side.name]}","data":"')
-    if side.keys is None:
-        body = ",".join(CLASS_PATTERNS[kinds[slot]] if kinds.get(slot) else _CSV_VALUE for slot in slots)
-        return head + body + re.escape('","encoding":"CSV"}')
-    # Any key: the keys are checked with their fields (`_fits`); one pattern for them all is faster.
-    body = ",".join(_JSON_KEY + (_JSON_CLASSES[kinds[slot]] if kinds.get(slot) else _JSON_VALUE) for slot in slots)
-    return head + r"\{" + body + re.escape('}",')
+def _matches(value: pl.Expr, in_json: bool, kind: str | None) -> pl.Expr:
+    """Whether a payload value (without its envelope text) is of class `kind`, or any value when None."""
+    if in_json:
+        pattern = _JSON_CLASSES[kind] if kind else _JSON_VALUE
+    else:
+        pattern = CLASS_PATTERNS[kind] if kind else _CSV_VALUE
+    return value.str.contains(f"^(?:{pattern})$")
 
 
 def _value(column: pl.Expr, field: Field) -> pl.Expr:
@@ -270,31 +292,28 @@ def _value(column: pl.Expr, field: Field) -> pl.Expr:
     return value.str.head(-len(field.suffix)) if field.suffix else value
 
 
-def _facts(column: pl.Expr, field: Field, slot: str, in_json: bool) -> list[pl.Expr]:
+def _facts(value: pl.Expr, slot: str, in_json: bool) -> list[pl.Expr]:
     """What decides how to read a column's values: in JSON, how many are strings (any, all: "quoted"); whether
     any is empty ("empty")."""
-    envelope = len(field.prefix.encode()) + len(field.suffix.encode())
     if not in_json:
-        return [(column.str.len_bytes() == envelope).any().alias(f"{slot}:empty")]
-    quoted = column.str.starts_with(field.prefix + '\\"')
+        return [(value.str.len_bytes() == 0).any().alias(f"{slot}:empty")]
+    quoted = value.str.starts_with('\\"')
     return [pl.when(quoted.all()).then(pl.lit("all")).when(quoted.any()).then(pl.lit("some")).otherwise(pl.lit("none"))
             .alias(f"{slot}:quoted"),
-            (quoted & (column.str.len_bytes() == envelope + 4)).any().alias(f"{slot}:empty")]
+            (quoted & (value.str.len_bytes() == 4)).any().alias(f"{slot}:empty")]
 
 
-def _analysed(column: pl.Expr, field: Field, in_json: bool, number: bool = False, quoted: str | None = None,
+def _analysed(value: pl.Expr, in_json: bool, number: bool = False, quoted: str | None = None,
               empty: bool | None = None) -> pl.Expr:
     """An analysed value as the other route reads it: a JSON string without its (escaped) quotes, other
     JSON values as written, an empty value null. `number`: every value is known to be a number; `quoted`
     ("all", "some", "none") and `empty`, when known (`_facts`), spare the steps no value needs."""
-    value = _value(column, field)
     if number:
         return value
     if in_json and quoted != "none":
-        string = column.str.slice(len(field.prefix) + 2).str.head(-len(field.suffix) - 2)
+        string = value.str.slice(2).str.head(-2)
         string = string if empty is False else _null_if_empty(string)
-        return string if quoted == "all" else pl.when(column.str.starts_with(field.prefix + '\\"')).then(string) \
-            .otherwise(value)
+        return string if quoted == "all" else pl.when(value.str.starts_with('\\"')).then(string).otherwise(value)
     return value if empty is False or in_json else _null_if_empty(value)  # a JSON number or boolean is never empty
 
 

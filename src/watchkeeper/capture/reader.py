@@ -30,7 +30,7 @@ from watchkeeper.analysis.columns import Tabular, column_names, read_lines, read
 from watchkeeper.analysis.states import EXACT_MOMENTS_MAX_ROWS
 from watchkeeper.analysis.statistics import EXPECTATION_SAMPLE_ROWS, expected_classes, row_pattern, type_counts
 from watchkeeper.analysis.types import TypeCounts
-from watchkeeper.capture.direct import layout_of, split_lines
+from watchkeeper.capture.direct import first_line, layout_of, split_piece
 from watchkeeper.capture.envelopes import (
     ANALYSIS_SCHEMA,
     ENDPOINT_INPUT,
@@ -262,23 +262,24 @@ class CaptureReader:
         """A piece's record lines, or its analysed columns already split when all its lines take the
         direct route (`capture/direct.py`)."""
         found = CaptureStats()
-        lines = capture_lines(data)  # read once: the envelope route takes them too when the direct one cannot
-        direct = self._split_directly(lines, found) if lines is not None and len(lines) else None
+        direct = self._split_directly(data, found)
         if direct is not None:
             return direct, found
+        lines = capture_lines(data)  # read once: the envelope route takes them when it can
         frame = select_window(_counted(cut_capture_lines(data, lines), found), self.start, self.end, found)
         if frame.height == 0:
             return pl.Series("line", [], dtype=pl.String), found
         return record_lines(frame, self.indices, self.output_first, found), found
 
-    def _split_directly(self, lines: pl.Series, found: CaptureStats) -> Tabular | None:
-        layout = layout_of(lines[0], self.indices, self.output_first)
+    def _split_directly(self, data: bytes, found: CaptureStats) -> Tabular | None:
+        line = first_line(data)
+        layout = layout_of(line, self.indices, self.output_first) if line is not None else None
         if layout is None:
             return None
-        split = split_lines(lines, layout, column_names(len(layout.analysed), self.names), self.start, self.end)
+        split = split_piece(data, layout, column_names(len(layout.analysed), self.names), self.start, self.end)
         if split is None:
             return None
-        found.lines += len(lines)
+        found.lines += split.lines
         found.shadow += split.window.shadow
         found.out_of_window += split.window.outside
         found.count(NO_TIME, split.window.no_time)
@@ -300,7 +301,8 @@ class CaptureReader:
 
 def _coalesced(contents: Iterable[bytes], stats: CaptureStats) -> Iterator[bytes]:
     """The files' bytes, small files joined (in order, each ending with a newline) into pieces of about
-    COALESCE_BYTES: every parse has a fixed cost, which hundreds of small capture files would pay each.
+    COALESCE_BYTES: every parse has a fixed cost, which hundreds of small capture files would pay each. A
+    large file or part is never joined (the small ones before it go first): the join would copy it.
     Files are counted here, as they arrive."""
     group: list[bytes] = []
     size = 0
@@ -308,6 +310,9 @@ def _coalesced(contents: Iterable[bytes], stats: CaptureStats) -> Iterator[bytes
         stats.files += not isinstance(data, FilePart)
         if not data:
             continue
+        if group and len(data) >= COALESCE_BYTES:  # a large piece on its own: joining would copy it whole
+            yield group[0] if len(group) == 1 else b"".join(group)
+            group, size = [], 0
         group.append(data if data.endswith(b"\n") else bytes(data) + b"\n")
         size += len(data)
         if size >= COALESCE_BYTES:
