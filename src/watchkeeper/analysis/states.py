@@ -10,6 +10,7 @@ min/max, types and value counts exactly; the KLL sketch per Deequ's merge, see k
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,7 +59,7 @@ class NumericState:
         if n == 0:
             return
         values = np.asarray(values, dtype=np.float64)
-        self.total = float(np.add.accumulate(np.concatenate(([self.total], values)))[-1])
+        self.total = _running_sum(self.total, values)
         low, high = float(values.min()), float(values.max())
         self.minimum = min(self.minimum, low)
         self.maximum = max(self.maximum, high)
@@ -75,7 +76,8 @@ class NumericState:
             self.avg, self.m2 = avg, m2
         else:
             avg_b = float(values.mean())
-            m2_b = float(np.square(values - avg_b).sum())
+            deviations = np.subtract(values, avg_b, out=_scratch(n))
+            m2_b = float(np.square(deviations, out=deviations).sum())
             self.avg, self.m2 = _merge_moments(self.count, self.avg, self.m2, n, avg_b, m2_b)
         self.count += n
         self.sketch.update_batch(values)
@@ -119,6 +121,26 @@ class NumericState:
             }},
         )
         return document
+
+
+_scratch_buffers = threading.local()
+
+
+def _scratch(n: int) -> np.ndarray:
+    """n float64s of this thread's scratch buffer, kept from batch to batch: a fresh temporary of a batch's
+    size per column costs more (new pages) than the arithmetic done in it."""
+    buffer = getattr(_scratch_buffers, "buffer", None)
+    if buffer is None or len(buffer) < n:
+        buffer = _scratch_buffers.buffer = np.empty(max(n, 2 * len(buffer) if buffer is not None else n))
+    return buffer[:n]
+
+
+def _running_sum(total: float, values: np.ndarray) -> float:
+    """total + values[0] + values[1] + ..., added left to right as Spark's Sum adds one partition's values."""
+    sums = _scratch(len(values) + 1)
+    sums[0] = total
+    sums[1:] = values
+    return float(np.add.accumulate(sums, out=sums)[-1])
 
 
 def _merge_moments(
