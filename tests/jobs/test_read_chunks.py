@@ -8,7 +8,7 @@ import random
 import pytest
 
 from watchkeeper.capture.reader import FilePart
-from watchkeeper.jobs.toolkit.inputs import _read_chunks
+from watchkeeper.jobs.toolkit.inputs import _read_chunks, file_contents
 
 
 def rule(data: bytes, step: int) -> list[bytes]:
@@ -50,10 +50,12 @@ def test_the_rule_holds_for_random_files(tmp_path):
             assert list(_read_chunks(path, step)) == rule(data, step), (data, step)
 
 
-def test_later_chunks_are_marked_as_parts_of_the_same_file(tmp_path):
-    path = tmp_path / "f"
-    path.write_bytes(b"".join(b"line %d\n" % i for i in range(100)))
-    chunks = list(_read_chunks(path, 64, FilePart))
-    assert type(chunks[0]) is bytes
-    assert len(chunks) > 3 and all(isinstance(chunk, FilePart) for chunk in chunks[1:])
-    assert b"".join(chunks) == path.read_bytes()
+def test_later_parts_of_a_large_file_are_marked_as_parts_of_the_same_file(tmp_path):
+    small, large = tmp_path / "a", tmp_path / "b"
+    small.write_bytes(b"one line\n")
+    large.write_bytes(b"".join(b"line %d\n" % i for i in range(100)))
+    contents = list(file_contents([small, large], None, part_bytes=64))
+    assert type(contents[0]) is bytes and type(contents[1]) is bytes  # a whole file, a large file's first part
+    assert len(contents) > 4 and all(isinstance(content, FilePart) for content in contents[2:])
+    assert b"".join(content.data if isinstance(content, FilePart) else content for content in contents[1:]) \
+        == large.read_bytes()

@@ -98,9 +98,27 @@ class CaptureStats:
         self.bad.update(other.bad)
 
 
-class FilePart(bytes):
+@dataclass(frozen=True, slots=True)
+class FilePart:
     """A later part of the file whose bytes came before it (cut at a line end), not another file: large
-    files are read in parts so that memory does not grow with the file."""
+    files are read in parts so that memory does not grow with the file. A wrapper, not a subclass of bytes:
+    making an instance of one copies the bytes twice."""
+
+    data: bytes
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+Content = bytes | FilePart  # what a reader reads: a file's bytes, or a later part of the last file
+
+
+def _file_bytes(content: Content, stats: CaptureStats) -> bytes:
+    """The bytes of a file or part, counting the files as they arrive."""
+    if isinstance(content, FilePart):
+        return content.data
+    stats.files += 1
+    return content
 
 
 def parse_envelopes(data: bytes, stats: CaptureStats, schema: dict = CAPTURE_SCHEMA) -> pl.DataFrame:
@@ -184,27 +202,26 @@ class CaptureReader:
         self.batch_rows = batch_rows
         self.stats = CaptureStats()
 
-    def records(self, contents: Iterable[bytes]) -> Iterator[pl.DataFrame]:
+    def records(self, contents: Iterable[Content]) -> Iterator[pl.DataFrame]:
         """Envelopes of the records in the window, file by file (whole records, for preprocessors)."""
         return self._parsed(contents, lambda data: read_ndjson(data, CAPTURE_SCHEMA))
 
-    def _parsed(self, contents: Iterable[bytes], parse: Callable[[bytes], Tabular]) -> Iterator[pl.DataFrame]:
+    def _parsed(self, contents: Iterable[Content], parse: Callable[[bytes], Tabular]) -> Iterator[pl.DataFrame]:
         """`parse` of each file, the records in the window.
 
         The next file is parsed on a thread while the caller works on the current one: polars parses
         without the GIL, so the parse overlaps the caller's single-threaded numpy and Python work."""
         with ThreadPoolExecutor(1, thread_name_prefix="capture-parse") as pool:
             pending: Future | None = None
-            for data in contents:
-                self.stats.files += not isinstance(data, FilePart)
-                parsing = pool.submit(parse, data)
+            for content in contents:
+                parsing = pool.submit(parse, _file_bytes(content, self.stats))
                 if pending is not None:
                     yield select_window(_counted(pending.result(), self.stats), self.start, self.end, self.stats)
                 pending = parsing
             if pending is not None:
                 yield select_window(_counted(pending.result(), self.stats), self.start, self.end, self.stats)
 
-    def batches(self, contents: Iterable[bytes]) -> Iterator[Tabular]:
+    def batches(self, contents: Iterable[Content]) -> Iterator[Tabular]:
         """Batches of `batch_rows` records or more; wide records (over BATCH_BYTES of payload text) in
         smaller batches, but never below WIDE_BATCH_MIN_ROWS, whose moments take the vectorised path.
 
@@ -212,7 +229,7 @@ class CaptureReader:
         the GIL) overlaps the caller's statistics of this one."""
         return ahead(self._batches(contents))
 
-    def _batches(self, contents: Iterable[bytes]) -> Iterator[Tabular]:
+    def _batches(self, contents: Iterable[Content]) -> Iterator[Tabular]:
         pending: list[pl.Series | Tabular] = []
         size = text = 0
         for lines, found in self._record_lines(contents):
@@ -244,7 +261,7 @@ class CaptureReader:
         return self._tabular(pl.concat([_joined(part.frame) if isinstance(part, Tabular) else part
                                         for part in pending]))
 
-    def _record_lines(self, contents: Iterable[bytes]) -> Iterator[tuple[pl.Series | Tabular, CaptureStats]]:
+    def _record_lines(self, contents: Iterable[Content]) -> Iterator[tuple[pl.Series | Tabular, CaptureStats]]:
         """Each piece's record lines (or split columns) in the window, with what reading it found, in order.
         PARSE_AHEAD pieces are read at once on their own threads while the one before is batched and the
         one before that folded in: a piece's split is mostly single-threaded polars work (one string
@@ -299,15 +316,15 @@ class CaptureReader:
         return batch._replace(type_counts=type_counts(batch.frame, expected, lines, hits))
 
 
-def _coalesced(contents: Iterable[bytes], stats: CaptureStats) -> Iterator[bytes]:
+def _coalesced(contents: Iterable[Content], stats: CaptureStats) -> Iterator[bytes]:
     """The files' bytes, small files joined (in order, each ending with a newline) into pieces of about
     COALESCE_BYTES: every parse has a fixed cost, which hundreds of small capture files would pay each. A
     large file or part is never joined (the small ones before it go first): the join would copy it.
     Files are counted here, as they arrive."""
     group: list[bytes] = []
     size = 0
-    for data in contents:
-        stats.files += not isinstance(data, FilePart)
+    for content in contents:
+        data = _file_bytes(content, stats)
         if not data:
             continue
         if group and len(data) >= COALESCE_BYTES:  # a large piece on its own: joining would copy it whole

@@ -19,7 +19,7 @@ from watchkeeper.jobs.toolkit.formats import DatasetFormat
 from watchkeeper.jobs.toolkit.summary import BAD_JSON, NO_DATA_REASON, WRONG_WIDTH, JobFailed
 
 if TYPE_CHECKING:  # the capture reader is imported by the jobs that read capture, when they do
-    from watchkeeper.capture.reader import CaptureReader
+    from watchkeeper.capture.reader import CaptureReader, FilePart
 
 CSV_CHUNK_BYTES = 32 << 20  # CSV files are read in chunks of about this size, cut at line ends
 # Capture files are parsed in parts of about this size, cut at line ends. Under 32 MB, glibc's largest
@@ -58,27 +58,25 @@ def list_files(source: str | os.PathLike[str]) -> list[Path]:
     )
 
 
-def _read_chunks(path: Path, chunk_bytes: int = CSV_CHUNK_BYTES,
-                 later: Callable[[memoryview], bytes] = bytes) -> Iterator[bytes]:
+def _read_chunks(path: Path, chunk_bytes: int = CSV_CHUNK_BYTES) -> Iterator[bytes]:
     """A file in chunks that end at a line end: the last one before each multiple of `chunk_bytes` (a
-    stretch with none joins the next). Each chunk is copied once, from the mapped file; the chunks after
-    the first are made by `later`."""
+    stretch with none joins the next). Each chunk is copied once, from the mapped file."""
     size = path.stat().st_size
     if size == 0:
         return
     with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped, \
             memoryview(mapped) as view:
-        start, boundary, make = 0, 0, bytes
+        start, boundary = 0, 0
         while boundary < size:
             boundary = min(boundary + chunk_bytes, size)
             cut = mapped.rfind(b"\n", start, boundary) + 1
             if cut > start:
-                chunk = make(view[start:cut])
+                chunk = bytes(view[start:cut])
                 _release(mapped, start, cut)
                 yield chunk
-                start, make = cut, later
+                start = cut
         if start < size:  # a last line without a line end
-            yield make(view[start:size])
+            yield bytes(view[start:size])
 
 
 def _release(mapped: mmap.mmap, start: int, end: int) -> None:
@@ -176,17 +174,17 @@ def capture_batches(files: Sequence[Path], reader: CaptureReader,
 
 
 def file_contents(files: Sequence[Path], progress: ProgressFn | None,
-                  part_bytes: int = CAPTURE_PART_BYTES) -> Iterator[bytes]:
+                  part_bytes: int = CAPTURE_PART_BYTES) -> Iterator[bytes | FilePart]:
     """The bytes of each file; a file larger than `part_bytes` in parts cut at line ends, every part after
-    the first marked as a `FilePart` (the same file)."""
+    the first a `FilePart` (of the same file)."""
     from watchkeeper.capture.reader import FilePart
 
     for path in files:
-        parts = [path.read_bytes()] if path.stat().st_size <= part_bytes else _read_chunks(path, part_bytes, FilePart)
-        for data in parts:
+        parts = [path.read_bytes()] if path.stat().st_size <= part_bytes else _read_chunks(path, part_bytes)
+        for index, data in enumerate(parts):
             if progress:
                 progress(len(data))
-            yield data
+            yield FilePart(data) if index else data
 
 
 def input_size(source: str | os.PathLike[str]) -> int:
