@@ -57,6 +57,8 @@ FILES = {
     "a blank line last": [[*common(), ""]],
     "carriage returns before line ends": [[f"{text}\r" for text in common()]],
     "a narrower line": [[*common(), line("1,2")]],
+    "numbers in one file, text in the next": [common(), [line(f"{i},x{i},a") for i in range(5)], common(3)],
+    "text in one file, numbers in the next": [[line(f"{i},x{i},a") for i in range(5)], common(), common(3)],
     "a truncated last line": [[*common(), line()[:-4]]],
     "another eventVersion": [[*common(), line().replace('"eventVersion":"0"', '"eventVersion":"1"')]],
     "a repeated metadata key": [[line(metadata='"inferenceTime":"a","inferenceTime":"b"')] * 3],

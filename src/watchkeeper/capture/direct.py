@@ -160,12 +160,15 @@ def _field(text: str) -> Field:
 @dataclass
 class Split:
     """The analysed columns of a piece's lines (all of them in the layout) that the window rule keeps, their
-    type counts, what the window rule left out, and how many lines the piece had."""
+    type counts, what the window rule left out, how many lines the piece had, the classes the values were
+    checked against (`expected`) and whether every line had them (`every_hit`)."""
 
     frame: pl.DataFrame
     type_counts: list[TypeCounts]
     window: WindowCounts
     lines: int
+    expected: list[str | None]
+    every_hit: bool
 
 
 def first_line(data: bytes) -> str | None:
@@ -193,21 +196,29 @@ def read_fields(data: bytes, width: int) -> pl.DataFrame | None:
 
 
 def split_piece(data: bytes, layout: Layout, names: Sequence[str], start: datetime | None,
-                end: datetime | None) -> Split | None:
+                end: datetime | None, expected: list[str | None] | None = None) -> Split | None:
     """A piece's lines split at every comma into the layout's analysed columns (named `names`), with the
     window rule applied and their type counts; None when any line is not of the layout.
 
     Every field is checked against the layout (`_fits`), and every payload value, without its envelope text,
-    against one pattern: its class where the first rows guess it numeric (`statistics.expected_classes`),
-    any value elsewhere (no comma, quote or backslash in a CSV value; a JSON scalar but null in an object).
-    A line whose values all match needs no other check of them, and its numeric values are classed by the
-    same matches; the few others are checked with every value allowed any class."""
+    against one pattern: its `expected` class (statistics.expected_classes; of the piece's first rows when
+    not given), any value elsewhere (no comma, quote or backslash in a CSV value; a JSON scalar but null in
+    an object). A line whose values all match needs no other check of them, and its numeric values are
+    classed by the same matches; the few others are checked with every value allowed any class. The
+    expected classes are a guess that makes this fast, never a cause of other counts: a reader passes those
+    of an earlier piece of the layout, sparing each piece the guess (a fixed cost that small pieces feel)."""
     parts = read_fields(data, len(layout.fields))
     if parts is None or parts.height == 0:
         return None
     fields = {field.slot: (str(index), field) for index, field in enumerate(layout.fields) if field.slot}
     in_json = {f"{side.name}:{i}" for side in layout.sides if side.keys is not None for i in range(side.width)}
     payload = [f"{side.name}:{i}" for side in layout.sides for i in range(side.width)]
+    pairs = list(zip(names, layout.analysed, strict=True))
+    if expected is None:
+        expected = expected_classes(parts.head(EXPECTATION_SAMPLE_ROWS).select(
+            _analysed(_value(pl.col(fields[slot][0]), fields[slot][1]), slot in in_json).alias(name)
+            for name, slot in pairs))
+    kinds = dict(zip(layout.analysed, expected, strict=True))
     checks = []
     for index, field in enumerate(layout.fields):
         check = _fits(pl.col(str(index)), field)
@@ -222,22 +233,20 @@ def split_piece(data: bytes, layout: Layout, names: Sequence[str], start: dateti
     # Metadata is read only where the window rule needs it: times for a window, sources to leave out shadows.
     wanted = {name: slot for name, slot in _METADATA.items()
               if slot in fields and (name == "invocationSource" or start is not None or end is not None)}
+    values = {slot: _value(pl.col(fields[slot][0]), fields[slot][1]) for slot in payload}
     found = parts.lazy().select(
         fits=pl.all_horizontal(checks) if checks else pl.lit(True),
-        **{slot: _value(pl.col(fields[slot][0]), fields[slot][1]) for slot in payload},
+        hits=pl.all_horizontal(_matches(values[slot], slot in in_json, kinds.get(slot)) for slot in payload),
+        **{slot: values[slot] for slot in layout.analysed},
         **{name: _value(pl.col(fields[slot][0]), fields[slot][1]) for name, slot in wanted.items()},
     ).collect()
     if not bool(found.get_column("fits").all()):
         return None
-    pairs = list(zip(names, layout.analysed, strict=True))
-    expected = expected_classes(found.head(EXPECTATION_SAMPLE_ROWS).select(
-        _analysed(pl.col(slot), slot in in_json).alias(name) for name, slot in pairs))
-    kinds = dict(zip(layout.analysed, expected, strict=True))
-    hits = found.select(pl.all_horizontal(_matches(pl.col(slot), slot in in_json, kinds.get(slot))
-                                          for slot in payload)).to_series()
+    hits = found.get_column("hits")
     every_hit = bool(hits.all())
-    if not every_hit and not bool(found.filter(~hits).select(pl.all_horizontal(
-            _matches(pl.col(slot), slot in in_json, None) for slot in payload)).to_series().all()):
+    if not every_hit and not bool(parts.filter(~hits).select(pl.all_horizontal(
+            _matches(_value(pl.col(fields[slot][0]), fields[slot][1]), slot in in_json, None)
+            for slot in payload)).to_series().all()):
         return None
     times = found.get_column("inferenceTime") if "inferenceTime" in wanted \
         else pl.repeat(None, found.height, dtype=pl.String, eager=True)
@@ -252,7 +261,7 @@ def split_piece(data: bytes, layout: Layout, names: Sequence[str], start: dateti
                                    facts.get(f"{slot}:empty")).alias(name) for name, slot in pairs)
     if not bool(keep.all()):
         frame, hits = frame.filter(keep), hits.filter(keep)
-    return Split(frame, type_counts(frame, expected, hits=hits), counts, parts.height)
+    return Split(frame, type_counts(frame, expected, hits=hits), counts, parts.height, expected, every_hit)
 
 
 # A content type or metadata value: what JSON would have escaped (a quote, a backslash, a control

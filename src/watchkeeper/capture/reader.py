@@ -30,7 +30,7 @@ from watchkeeper.analysis.columns import Tabular, column_names, read_lines, read
 from watchkeeper.analysis.states import EXACT_MOMENTS_MAX_ROWS
 from watchkeeper.analysis.statistics import EXPECTATION_SAMPLE_ROWS, expected_classes, row_pattern, type_counts
 from watchkeeper.analysis.types import TypeCounts
-from watchkeeper.capture.direct import first_line, layout_of, split_piece
+from watchkeeper.capture.direct import Layout, first_line, layout_of, split_piece
 from watchkeeper.capture.envelopes import (
     ANALYSIS_SCHEMA,
     ENDPOINT_INPUT,
@@ -201,6 +201,7 @@ class CaptureReader:
         self.output_first = output_first
         self.batch_rows = batch_rows
         self.stats = CaptureStats()
+        self._expected: dict[Layout, list[str | None]] = {}  # per layout, the classes of the last piece's values
 
     def records(self, contents: Iterable[Content]) -> Iterator[pl.DataFrame]:
         """Envelopes of the records in the window, file by file (whole records, for preprocessors)."""
@@ -293,9 +294,15 @@ class CaptureReader:
         layout = layout_of(line, self.indices, self.output_first) if line is not None else None
         if layout is None:
             return None
-        split = split_piece(data, layout, column_names(len(layout.analysed), self.names), self.start, self.end)
+        split = split_piece(data, layout, column_names(len(layout.analysed), self.names), self.start, self.end,
+                            self._expected.get(layout))
         if split is None:
             return None
+        # The classes every line had are the next piece's guess; after a miss, the next piece guesses anew.
+        if split.every_hit:
+            self._expected[layout] = split.expected
+        else:
+            self._expected.pop(layout, None)
         found.lines += split.lines
         found.shadow += split.window.shadow
         found.out_of_window += split.window.outside
