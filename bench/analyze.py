@@ -8,7 +8,9 @@ For each shape of `bench/analyze_shapes.py` (20 and 200 features; 2, 5 and 6 dec
 records and a training CSV, makes the baseline (`suggest_baseline`, timed once) and runs `analyze` against
 it `--repeat` times, each in its own process (peak RSS is the process's own), each followed by polars' raw
 parse of the same files (`pl.read_ndjson` with the full capture schema, in its own process): the ratio is
-of the same run. Prints, per shape: records/s (median and range), CPU seconds, peak RSS and the ratio.
+of the same run. Prints, per shape: records/s (median and range), CPU seconds, peak RSS, the ratio, and the
+share of the machine's CPU time the hypervisor gave to others while the job ran ("steal", from /proc/stat:
+on a shared virtual machine the same work takes a third longer at 15-20 % steal).
 
 With `--peers`, whylogs and Evidently (`bench/analyze_peers.py`) run on the issue's shape's files in the
 same run, beside Watchkeeper's baseline + analysis; a peer that is not installed is skipped and named.
@@ -92,6 +94,23 @@ def _load() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 
 
+def _cpu_times() -> list[int]:
+    """The machine's CPU times from /proc/stat (user, nice, system, idle, iowait, irq, softirq, steal);
+    empty where there is no /proc/stat."""
+    try:
+        return [int(field) for field in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return []
+
+
+def _steal_share(before: list[int], after: list[int]) -> float:
+    """Steal as a share of all CPU time between two `_cpu_times` readings (0 when unknown)."""
+    if len(before) < 8 or len(after) < 8:
+        return 0.0
+    deltas = [b - a for a, b in zip(before, after, strict=True)]
+    return deltas[7] / sum(deltas) if sum(deltas) else 0.0
+
+
 def run_shape(root: Path, shape: Shape, rows: int, train_rows: int, repeat: int) -> dict:
     rows = shape.rows or rows
     capture, training, baseline = root / "capture", root / "train.csv", root / "baseline"
@@ -100,25 +119,27 @@ def run_shape(root: Path, shape: Shape, rows: int, train_rows: int, repeat: int)
     base_s, _, _, _ = _in_process(_job, "baseline", str(training), str(baseline), str(baseline))
     runs = []
     for index in range(repeat):
-        load = _load()
+        load, times = _load(), _cpu_times()
         seconds, cpu, items, rss = _in_process(_job, "analyze", str(capture), str(root / f"out{index}"),
                                                str(baseline))
+        steal = _steal_share(times, _cpu_times())
         parse = _in_process(_parse, str(capture))
         runs.append({"seconds": seconds, "cpu_s": cpu, "items": items, "peak_rss_mb": rss, "parse_s": parse,
-                     "ratio": seconds / parse, "load": load})
+                     "ratio": seconds / parse, "load": load, "steal": steal})
     rates = [r["items"] / r["seconds"] for r in runs]
     result = {
         "shape": shape.name, "rows": rows, "input_mb": round(_size_mb(capture)), "baseline_s": round(base_s, 2),
         "records_per_s": round(statistics.median(rates)), "records_per_s_range": [round(min(rates)), round(max(rates))],
         "cpu_s": [round(r["cpu_s"], 2) for r in runs], "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs)),
         "ratio_to_parse": [round(r["ratio"], 2) for r in runs], "parse_s": [round(r["parse_s"], 2) for r in runs],
-        "load": [r["load"] for r in runs],
+        "load": [r["load"] for r in runs], "steal": [round(r["steal"], 3) for r in runs],
     }
     print(f"{shape.name:44s} {rows:>9,} rec  {result['records_per_s']:>9,} rec/s "
           f"({result['records_per_s_range'][0]:,}-{result['records_per_s_range'][1]:,})  "
           f"cpu {min(result['cpu_s']):.1f}-{max(result['cpu_s']):.1f} s  peak RSS {result['peak_rss_mb']:>5} MB  "
           f"÷ parse {min(result['ratio_to_parse']):.2f}-{max(result['ratio_to_parse']):.2f}  "
-          f"(load {min(result['load']):.1f}-{max(result['load']):.1f})", flush=True)
+          f"(load {min(result['load']):.1f}-{max(result['load']):.1f}, "
+          f"steal {100 * min(result['steal']):.0f}-{100 * max(result['steal']):.0f} %)", flush=True)
     return result
 
 

@@ -121,3 +121,21 @@ def test_string_state_crossing_the_limit_over_batches():
         state.update(pl.Series([f"v{i}" for i in range(start, start + 100)]))
     assert state.counts is None
     assert abs(state.distinct_count() - 1000) < 30
+
+
+def test_hyperloglog_registers_take_each_hash_s_leading_zeros():
+    """Each value sets its register (the hash's top HLL_PRECISION bits) to at least 1 + the leading zeros of
+    the next 32 bits (33 when they are all zero), computed bit by bit here; batches of different sizes
+    reuse the scratch buffers without leaking one batch into the next."""
+    generator = np.random.default_rng(7)
+    registers = np.zeros(1 << states.HLL_PRECISION, dtype=np.uint8)
+    expected = registers.copy()
+    for size in (300_000, 5, 70_000):
+        values = pl.Series([f"{x:.6f}" for x in generator.random(size)])
+        states._hll_add(registers, values)
+        for value in values.hash(seed=states._HLL_SEED).to_list():
+            index = value >> (64 - states.HLL_PRECISION)
+            rest = (value << states.HLL_PRECISION) % (1 << 64) >> 32
+            rank = 33 - rest.bit_length()
+            expected[index] = max(expected[index], rank)
+        assert np.array_equal(registers, expected)

@@ -126,12 +126,17 @@ class NumericState:
 _scratch_buffers = threading.local()
 
 
-def _scratch(n: int) -> np.ndarray:
-    """n float64s of this thread's scratch buffer, kept from batch to batch: a fresh temporary of a batch's
-    size per column costs more (new pages) than the arithmetic done in it."""
-    buffer = getattr(_scratch_buffers, "buffer", None)
+def _scratch(n: int, dtype: type = np.float64, slot: str = "") -> np.ndarray:
+    """n items of this thread's scratch buffer of `dtype` named `slot`, kept from batch to batch: a fresh
+    temporary of a batch's size per column costs more (new pages, a fault each) than the arithmetic done in
+    it. A slice is valid until the next call for the same slot and dtype."""
+    buffers = getattr(_scratch_buffers, "buffers", None)
+    if buffers is None:
+        buffers = _scratch_buffers.buffers = {}
+    key = (slot, np.dtype(dtype).str)
+    buffer = buffers.get(key)
     if buffer is None or len(buffer) < n:
-        buffer = _scratch_buffers.buffer = np.empty(max(n, 2 * len(buffer) if buffer is not None else n))
+        buffer = buffers[key] = np.empty(max(n, 2 * len(buffer) if buffer is not None else n), dtype)
     return buffer[:n]
 
 
@@ -234,12 +239,17 @@ class StringState:
 
 def _hll_add(registers: np.ndarray, values: pl.Series) -> None:
     hashes = values.hash(seed=_HLL_SEED).to_numpy()
-    index = (hashes >> np.uint64(64 - HLL_PRECISION)).astype(np.int64)
+    n = len(hashes)
+    index = np.right_shift(hashes, np.uint64(64 - HLL_PRECISION), out=_scratch(n, np.uint64, "index"))
     # rank = position of the first 1 bit in the remaining bits; the top 32 of them are plenty
-    rest = ((hashes << np.uint64(HLL_PRECISION)) >> np.uint64(32)).astype(np.float64)
-    _, exponent = np.frexp(rest)  # rest = m * 2**exponent with 0.5 <= m < 1; exponent 0 for rest == 0
-    rank = (33 - exponent).astype(np.uint8)
-    np.maximum.at(registers, index, rank)
+    rest = np.left_shift(hashes, np.uint64(HLL_PRECISION), out=_scratch(n, np.uint64, "rest"))
+    np.right_shift(rest, np.uint64(32), out=rest)
+    real = _scratch(n, np.float64, "real")
+    np.copyto(real, rest, casting="unsafe")  # exact: 32 bits
+    # real = m * 2**exponent with 0.5 <= m < 1; exponent 0 for real == 0
+    _, exponent = np.frexp(real, out=(_scratch(n, np.float64, "mantissa"), _scratch(n, np.int32, "exponent")))
+    rank = np.subtract(33, exponent, out=_scratch(n, np.uint8, "rank"), casting="unsafe")
+    np.maximum.at(registers, index.view(np.int64), rank)
 
 
 def _hll_estimate(registers: np.ndarray) -> int:
