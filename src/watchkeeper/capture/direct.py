@@ -221,7 +221,7 @@ def split_piece(data: bytes, layout: Layout, names: Sequence[str], start: dateti
     kinds = dict(zip(layout.analysed, expected, strict=True))
     checks = []
     for index, field in enumerate(layout.fields):
-        check = _fits(pl.col(str(index)), field)
+        check = None if _is_payload(field.slot) else _fits(pl.col(str(index)), field)  # payloads: `_matches`
         if check is None:
             continue
         if field.slot.startswith("type:") and _same_on_every_line(parts.get_column(str(index))):
@@ -236,7 +236,8 @@ def split_piece(data: bytes, layout: Layout, names: Sequence[str], start: dateti
     values = {slot: _value(pl.col(fields[slot][0]), fields[slot][1]) for slot in payload}
     found = parts.lazy().select(
         fits=pl.all_horizontal(checks) if checks else pl.lit(True),
-        hits=pl.all_horizontal(_matches(values[slot], slot in in_json, kinds.get(slot)) for slot in payload),
+        hits=pl.all_horizontal(_matches(pl.col(fields[slot][0]), fields[slot][1], slot in in_json, kinds.get(slot))
+                               for slot in payload),
         **{slot: values[slot] for slot in layout.analysed},
         **{name: _value(pl.col(fields[slot][0]), fields[slot][1]) for name, slot in wanted.items()},
     ).collect()
@@ -245,7 +246,7 @@ def split_piece(data: bytes, layout: Layout, names: Sequence[str], start: dateti
     hits = found.get_column("hits")
     every_hit = bool(hits.all())
     if not every_hit and not bool(parts.filter(~hits).select(pl.all_horizontal(
-            _matches(_value(pl.col(fields[slot][0]), fields[slot][1]), slot in in_json, None)
+            _matches(pl.col(fields[slot][0]), fields[slot][1], slot in in_json, None)
             for slot in payload)).to_series().all()):
         return None
     times = found.get_column("inferenceTime") if "inferenceTime" in wanted \
@@ -286,13 +287,14 @@ def _is_payload(slot: str) -> bool:
     return slot.startswith(("endpointInput:", "endpointOutput:"))
 
 
-def _matches(value: pl.Expr, in_json: bool, kind: str | None) -> pl.Expr:
-    """Whether a payload value (without its envelope text) is of class `kind`, or any value when None."""
+def _matches(column: pl.Expr, field: Field, in_json: bool, kind: str | None) -> pl.Expr:
+    """Whether a payload field is its envelope text around a value of class `kind` (any value when None):
+    one anchored pattern checks both."""
     if in_json:
         pattern = _JSON_CLASSES[kind] if kind else _JSON_VALUE
     else:
         pattern = CLASS_PATTERNS[kind] if kind else _CSV_VALUE
-    return value.str.contains(f"^(?:{pattern})$")
+    return column.str.contains(f"^{re.escape(field.prefix)}(?:{pattern}){re.escape(field.suffix)}$")
 
 
 def _value(column: pl.Expr, field: Field) -> pl.Expr:
