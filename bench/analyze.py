@@ -33,6 +33,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import watchkeeper  # noqa: F401  (before polars, as in a job process: it sets polars' allocator options)
+
+# isort: split
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -32,6 +32,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+import watchkeeper  # (before polars, as in a job process: it sets polars' allocator options)
+
+# isort: split
 import polars as pl
 
 KLL_RANK_ERROR = 0.01  # of the count, as tests/dask/test_data_quality.py allows each run against the exact ranks
@@ -102,8 +106,6 @@ def _reset_peak_rss() -> None:
 
 def _package_file() -> str:
     """Where Watchkeeper is imported from (PYTHONPATH can pin the driver and workers to one checkout)."""
-    import watchkeeper
-
     return str(watchkeeper.__file__)
 
 
