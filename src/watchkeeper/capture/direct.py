@@ -200,13 +200,14 @@ def split_piece(data: bytes, layout: Layout, names: Sequence[str], start: dateti
     """A piece's lines split at every comma into the layout's analysed columns (named `names`), with the
     window rule applied and their type counts; None when any line is not of the layout.
 
-    Every field is checked against the layout (`_fits`), and every payload value, without its envelope text,
-    against one pattern: its `expected` class (statistics.expected_classes; of the piece's first rows when
-    not given), any value elsewhere (no comma, quote or backslash in a CSV value; a JSON scalar but null in
-    an object). A line whose values all match needs no other check of them, and its numeric values are
-    classed by the same matches; the few others are checked with every value allowed any class. The
-    expected classes are a guess that makes this fast, never a cause of other counts: a reader passes those
-    of an earlier piece of the layout, sparing each piece the guess (a fixed cost that small pieces feel)."""
+    Every envelope field is checked against the layout (`_fits`), and every payload field against one
+    anchored pattern (`_matches`): its envelope text around a value of its `expected` class
+    (statistics.expected_classes; of the piece's first rows when not given), or of any class elsewhere (no
+    comma, quote or backslash in a CSV value; a JSON scalar but null in an object). A line whose fields all
+    match needs no other check, and its numeric values are classed by the same matches; the few others are
+    checked with every value allowed any class. The expected classes are a guess that makes this fast, never
+    a cause of other counts: a reader passes those of an earlier piece of the layout, sparing each piece the
+    guess (a fixed cost that small pieces feel)."""
     parts = read_fields(data, len(layout.fields))
     if parts is None or parts.height == 0:
         return None
@@ -221,9 +222,9 @@ def split_piece(data: bytes, layout: Layout, names: Sequence[str], start: dateti
     kinds = dict(zip(layout.analysed, expected, strict=True))
     checks = []
     for index, field in enumerate(layout.fields):
-        check = None if _is_payload(field.slot) else _fits(pl.col(str(index)), field)  # payloads: `_matches`
-        if check is None:
+        if _is_payload(field.slot):  # checked with its value, by `_matches`
             continue
+        check = _fits(pl.col(str(index)), field)
         if field.slot.startswith("type:") and _same_on_every_line(parts.get_column(str(index))):
             # A content type is most often the same on every line: then one line tells whether all fit.
             if not parts.head(1).select(check).item():
@@ -233,12 +234,11 @@ def split_piece(data: bytes, layout: Layout, names: Sequence[str], start: dateti
     # Metadata is read only where the window rule needs it: times for a window, sources to leave out shadows.
     wanted = {name: slot for name, slot in _METADATA.items()
               if slot in fields and (name == "invocationSource" or start is not None or end is not None)}
-    values = {slot: _value(pl.col(fields[slot][0]), fields[slot][1]) for slot in payload}
     found = parts.lazy().select(
         fits=pl.all_horizontal(checks) if checks else pl.lit(True),
         hits=pl.all_horizontal(_matches(pl.col(fields[slot][0]), fields[slot][1], slot in in_json, kinds.get(slot))
                                for slot in payload),
-        **{slot: values[slot] for slot in layout.analysed},
+        **{slot: _value(pl.col(fields[slot][0]), fields[slot][1]) for slot in layout.analysed},
         **{name: _value(pl.col(fields[slot][0]), fields[slot][1]) for name, slot in wanted.items()},
     ).collect()
     if not bool(found.get_column("fits").all()):
@@ -333,20 +333,12 @@ def _same_on_every_line(column: pl.Series) -> bool:
     return bool((column == column[0]).all())
 
 
-def _fits(column: pl.Expr, field: Field) -> pl.Expr | None:
-    """Whether a field is in the layout (None: any field is)."""
+def _fits(column: pl.Expr, field: Field) -> pl.Expr:
+    """Whether an envelope field is in the layout: its text, or a content type or metadata value with nothing
+    JSON would have escaped (payload fields are checked by `_matches`)."""
     if field.text is not None:
         return column == field.text
-    if not _is_payload(field.slot):
-        return column.str.contains(f"^{re.escape(field.prefix)}{_PLAIN_VALUE}{re.escape(field.suffix)}$")
-    checks = []
-    if field.prefix:
-        checks.append(column.str.starts_with(field.prefix))
-    if field.suffix:
-        checks.append(column.str.ends_with(field.suffix))
-    if field.prefix and field.suffix:
-        checks.append(column.str.len_bytes() >= len(field.prefix.encode()) + len(field.suffix.encode()))
-    return pl.all_horizontal(checks) if checks else None
+    return column.str.contains(f"^{re.escape(field.prefix)}{_PLAIN_VALUE}{re.escape(field.suffix)}$")
 
 
 def _null_if_empty(value: pl.Expr) -> pl.Expr:
