@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import watchkeeper  # noqa: F401  (before polars, as in a job process: it sets polars' allocator options)
+
 sys.path.insert(0, str(Path(__file__).parent))
 
 from analyze_shapes import SHAPES, make_capture
