@@ -276,7 +276,6 @@ _CSV_VALUE = r'[^,"\\\x00-\x1f]*'
 _JSON_INTEGER, _JSON_FRACTION, _JSON_EXPONENT = r"-?(?:0|[1-9][0-9]*)", r"\.[0-9]+", r"[eE][-+]?[0-9]+"
 _JSON_NUMBER = rf"{_JSON_INTEGER}(?:{_JSON_FRACTION})?(?:{_JSON_EXPONENT})?"
 _JSON_VALUE = rf'(?:\\"[^",\\\x00-\x1f]*\\"|{_JSON_NUMBER}|true|false)'
-_JSON_KEY = r'\\"[^",\\\x00-\x1f]*\\":'
 _JSON_CLASSES = {
     FRACTIONAL: rf"{_JSON_INTEGER}(?:{_JSON_FRACTION}|(?:{_JSON_FRACTION})?{_JSON_EXPONENT})",
     INTEGRAL: _JSON_INTEGER,

@@ -106,9 +106,6 @@ class FilePart:
 
     data: bytes
 
-    def __len__(self) -> int:
-        return len(self.data)
-
 
 Content = bytes | FilePart  # what a reader reads: a file's bytes, or a later part of the last file
 
