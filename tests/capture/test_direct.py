@@ -4,12 +4,27 @@ holds (a file with any line not of its first line's layout goes whole to the oth
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 import watchkeeper.capture.reader as reader_module
 from watchkeeper.capture.direct import layout_of
 from watchkeeper.capture.reader import CaptureReader
+from watchkeeper.capture.scan_library import scan_function
+
+
+def require_compiled_pass() -> None:
+    """The compiled pass must be there to be tested: skipped without a C compiler, failed if one is there."""
+    if scan_function() is not None:
+        return
+    if not (os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")):
+        pytest.skip("no C compiler on PATH: the compiled capture pass cannot be built (.ci/run installs gcc)")
+    pytest.fail("a C compiler is on PATH but the compiled capture pass was not built (see the warning logged)")
 
 
 def line(data: str = "1,2.5,a", output: str = "0.5", *, encoding: str = "CSV",
@@ -112,12 +127,18 @@ OPTIONS = {
 }
 
 
-def read(files: list[list[str]], direct: bool, monkeypatch, file_by_file: bool = False, **options):
+def read(files: list[list[str]], direct: bool, monkeypatch, file_by_file: bool = False, compiled: bool = False,
+         **options):
+    """The files' batches and stats, by the direct route (`compiled`: its compiled pass first, for pieces of
+    any size; else the polars pass alone) or by the other route."""
+    if compiled:
+        require_compiled_pass()
     with monkeypatch.context() as patch:
         if file_by_file:  # no small files read together: each file is a piece of its own
             patch.setattr(reader_module, "COALESCE_BYTES", 1)
         if not direct:
             patch.setattr(reader_module, "layout_of", lambda *args: None)
+        patch.setattr(reader_module, "SCAN_MIN_BYTES", 0 if compiled else 1 << 62)
         reader = CaptureReader(batch_rows=1000, **options)
         batches = list(reader.batches(("\n".join(lines) + "\n").encode() for lines in files))
     return batches, reader.stats
@@ -126,8 +147,9 @@ def read(files: list[list[str]], direct: bool, monkeypatch, file_by_file: bool =
 @pytest.mark.parametrize("file_by_file", [False, True])
 @pytest.mark.parametrize("options", list(OPTIONS))
 @pytest.mark.parametrize("name", list(FILES))
-def test_both_routes_read_the_same(name, options, file_by_file, monkeypatch):
-    direct, direct_stats = read(FILES[name], True, monkeypatch, file_by_file, **OPTIONS[options])
+@pytest.mark.parametrize("compiled", [False, True], ids=["polars pass", "compiled pass"])
+def test_both_routes_read_the_same(name, options, file_by_file, compiled, monkeypatch):
+    direct, direct_stats = read(FILES[name], True, monkeypatch, file_by_file, compiled, **OPTIONS[options])
     other, other_stats = read(FILES[name], False, monkeypatch, file_by_file, **OPTIONS[options])
     assert direct_stats == other_stats
     assert len(direct) == len(other)
@@ -137,12 +159,15 @@ def test_both_routes_read_the_same(name, options, file_by_file, monkeypatch):
         assert mine.type_counts == theirs.type_counts
 
 
-def test_common_lines_take_the_direct_route(monkeypatch):
-    def no_other_route(*args):
-        raise AssertionError("the other route was taken")
+@pytest.mark.parametrize("compiled", [False, True], ids=["polars pass", "compiled pass"])
+def test_common_lines_take_the_direct_route(compiled, monkeypatch):
+    def not_taken(*args):
+        raise AssertionError("another route was taken")
 
-    monkeypatch.setattr(reader_module, "cut_capture_lines", no_other_route)
-    batches, stats = read([common(), common(5)], True, monkeypatch, names=["label", "a"])
+    monkeypatch.setattr(reader_module, "cut_capture_lines", not_taken)
+    if compiled:
+        monkeypatch.setattr(reader_module, "split_piece", not_taken)
+    batches, stats = read([common(), common(5)], True, monkeypatch, compiled=compiled, names=["label", "a"])
     frame = batches[0].frame
     assert frame.columns == ["label", "a", "_c2", "_c3"]
     assert frame.row(1) == ("0.1", "1", "0.25", "b") and frame.height == 45 and stats.rows == 45
@@ -157,15 +182,20 @@ def test_lines_not_of_the_shape_have_no_layout():
                                                       "endpointInput:2")
 
 
+@pytest.mark.parametrize("compiled", [False, True], ids=["polars pass", "compiled pass"])
 @pytest.mark.parametrize("bad", [b"\xff", b"\xc3", b"\xed\xa0\x80"])
-def test_bytes_not_utf8_read_as_the_other_route_reads_them(bad, monkeypatch):
+def test_bytes_not_utf8_read_as_the_other_route_reads_them(bad, compiled, monkeypatch):
     data = ("\n".join(common()) + "\n").encode()
     data = data.replace(b"0.25", b"0.25" + bad, 1)
+
+    if compiled:
+        require_compiled_pass()
 
     def batches(direct: bool):
         with monkeypatch.context() as patch:
             if not direct:
                 patch.setattr(reader_module, "layout_of", lambda *args: None)
+            patch.setattr(reader_module, "SCAN_MIN_BYTES", 0 if compiled else 1 << 62)
             reader = CaptureReader(batch_rows=1000)
             return list(reader.batches([data])), reader.stats
 
@@ -174,3 +204,51 @@ def test_bytes_not_utf8_read_as_the_other_route_reads_them(bad, monkeypatch):
     for a, b in zip(mine, theirs, strict=True):
         assert_frame_equal(a.frame, b.frame)
         assert a.type_counts == b.type_counts
+
+
+def assert_same_reading(files: list[list[str]], monkeypatch, compiled_only: bool = False, **options) -> None:
+    """The compiled pass (with the polars pass after it, or, `compiled_only`, alone) reads the files as the
+    other route does."""
+    with monkeypatch.context() as patch:
+        if compiled_only:
+            patch.setattr(reader_module, "split_piece", lambda *args: pytest.fail("the polars pass was taken"))
+        compiled, compiled_stats = read(files, True, monkeypatch, compiled=True, **options)
+    other, other_stats = read(files, False, monkeypatch, **options)
+    assert compiled_stats == other_stats and len(compiled) == len(other)
+    for mine, theirs in zip(compiled, other, strict=True):
+        assert_frame_equal(mine.frame, theirs.frame)
+        assert mine.type_counts == theirs.type_counts
+
+
+# Bytes that matter to the layout: separators, quotes, escapes, signs, digits, exponents, a non-ASCII byte.
+_MUTATIONS = st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(list(b',"\\\n{}:. -+0159eEtrufalsn\xc3\x00'))),
+                      max_size=4)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(mutations=_MUTATIONS, json_payload=st.booleans(), delete=st.booleans())
+def test_mutated_lines_read_the_same_by_the_compiled_pass(mutations, json_payload, delete, monkeypatch):
+    """Any few bytes changed or removed anywhere in a piece: the compiled pass reads it as the other route
+    does (it takes the piece only when every line is still of the layout)."""
+    lines = json_common(6) if json_payload else common(6)
+    data = bytearray(("\n".join(lines) + "\n").encode())
+    for position, byte in mutations:
+        at = position % len(data)
+        if delete:
+            del data[at]
+        else:
+            data[at] = byte
+    text = data.decode("utf-8", errors="replace")
+    assert_same_reading([text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")], monkeypatch,
+                        start="2024-05-01T05:00:00Z", end="2024-05-01T14:00:00Z")
+
+
+@pytest.mark.parametrize("value", ["1", "-0", "+5", " 5", "- 5", "1.", ".5", "1e5", "1E+5", "1.5e-3", "1e", "1.e5",
+                                   "0x10", "true", "false", "True", "nan", "inf", "--1", "1 ", "1234567890123456789",
+                                   "a" * 13, "b" * 12, ""])
+def test_each_value_is_classed_as_deequ_classes_it(value, monkeypatch):
+    """The compiled pass's hand-written class matchers against the patterns, value by value, in CSV and JSON."""
+    assert_same_reading([[*common(3), line(f"{value},{value},{value}")]], monkeypatch, compiled_only=True)
+    json_value = value if value in {"1", "-0", "1e5", "1E+5", "1.5e-3", "true", "false"} else f'\\"{value}\\"'
+    body = f'{{\\"a\\":{json_value},\\"b\\":1,\\"c\\":\\"x\\"}}'
+    assert_same_reading([[*json_common(3), json_line(body)]], monkeypatch, compiled_only=True)

@@ -212,7 +212,7 @@ def split_piece(data: bytes, layout: Layout, names: Sequence[str], start: dateti
     if parts is None or parts.height == 0:
         return None
     fields = {field.slot: (str(index), field) for index, field in enumerate(layout.fields) if field.slot}
-    in_json = {f"{side.name}:{i}" for side in layout.sides if side.keys is not None for i in range(side.width)}
+    in_json = in_json_slots(layout)
     payload = [f"{side.name}:{i}" for side in layout.sides for i in range(side.width)]
     pairs = list(zip(names, layout.analysed, strict=True))
     if expected is None:
@@ -232,7 +232,7 @@ def split_piece(data: bytes, layout: Layout, names: Sequence[str], start: dateti
             continue
         checks.append(check)
     # Metadata is read only where the window rule needs it: times for a window, sources to leave out shadows.
-    wanted = {name: slot for name, slot in _METADATA.items()
+    wanted = {name: slot for name, slot in METADATA_SLOTS.items()
               if slot in fields and (name == "invocationSource" or start is not None or end is not None)}
     found = parts.lazy().select(
         fits=pl.all_horizontal(checks) if checks else pl.lit(True),
@@ -268,7 +268,7 @@ def split_piece(data: bytes, layout: Layout, names: Sequence[str], start: dateti
 # A content type or metadata value: what JSON would have escaped (a quote, a backslash, a control
 # character) is not in it, so the line is what it seems.
 _PLAIN_VALUE = r'[^"\\\x00-\x1f]*'
-_METADATA = {"inferenceTime": "meta:inferenceTime", "invocationSource": "meta:invocationSource"}
+METADATA_SLOTS = {"inferenceTime": "meta:inferenceTime", "invocationSource": "meta:invocationSource"}
 # Any value: a CSV one has no comma, quote, backslash or control character; a JSON one is a scalar but null
 # (its quotes escaped in the line, its string no comma, quote, backslash or control character).
 _CSV_VALUE = r'[^,"\\\x00-\x1f]*'
@@ -280,6 +280,11 @@ _JSON_CLASSES = {
     FRACTIONAL: rf"{_JSON_INTEGER}(?:{_JSON_FRACTION}|(?:{_JSON_FRACTION})?{_JSON_EXPONENT})",
     INTEGRAL: _JSON_INTEGER,
 }
+
+
+def in_json_slots(layout: Layout) -> set[str]:
+    """The payload slots whose values are JSON (the others are CSV values)."""
+    return {f"{side.name}:{i}" for side in layout.sides if side.keys is not None for i in range(side.width)}
 
 
 def _is_payload(slot: str) -> bool:

@@ -31,6 +31,7 @@ from watchkeeper.analysis.states import EXACT_MOMENTS_MAX_ROWS
 from watchkeeper.analysis.statistics import EXPECTATION_SAMPLE_ROWS, expected_classes, row_pattern, type_counts
 from watchkeeper.analysis.types import TypeCounts
 from watchkeeper.capture.direct import Layout, first_line, layout_of, split_piece
+from watchkeeper.capture.direct_scan import SCAN_MIN_BYTES, scan_piece
 from watchkeeper.capture.envelopes import (
     ANALYSIS_SCHEMA,
     ENDPOINT_INPUT,
@@ -292,15 +293,18 @@ class CaptureReader:
         layout = layout_of(line, self.indices, self.output_first) if line is not None else None
         if layout is None:
             return None
-        split = split_piece(data, layout, column_names(len(layout.analysed), self.names), self.start, self.end,
-                            self._expected.get(layout))
+        names = column_names(len(layout.analysed), self.names)
+        # A large piece takes the compiled pass (capture/direct_scan.py) when it can; any other, the polars one.
+        split = scan_piece(data, layout, names, self.start, self.end) if len(data) >= SCAN_MIN_BYTES else None
         if split is None:
-            return None
-        # The classes every line had are the next piece's guess; after a miss, the next piece guesses anew.
-        if split.every_hit:
-            self._expected[layout] = split.expected
-        else:
-            self._expected.pop(layout, None)
+            split = split_piece(data, layout, names, self.start, self.end, self._expected.get(layout))
+            if split is None:
+                return None
+            # The classes every line had are the next piece's guess; after a miss, the next piece guesses anew.
+            if split.every_hit:
+                self._expected[layout] = split.expected
+            else:
+                self._expected.pop(layout, None)
         found.lines += split.lines
         found.shadow += split.window.shadow
         found.out_of_window += split.window.outside

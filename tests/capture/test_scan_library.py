@@ -1,0 +1,96 @@
+"""The compiled capture pass's library (`capture/scan_library.py`): built once into a private cache folder,
+refused from a folder others can write to, and never needed: without it a job reads by the polars pass and
+writes the same statistics."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import watchkeeper.capture.reader as reader_module
+import watchkeeper.capture.scan_library as library
+from tests.capture.test_direct import json_line, line, require_compiled_pass
+from watchkeeper.jobs.analyzers.data_quality import analyze
+from watchkeeper.jobs.toolkit.job_log import JobLog
+
+
+@pytest.fixture
+def fresh_library(monkeypatch, tmp_path):
+    """The library loaded anew, built into an empty cache folder."""
+    monkeypatch.setattr(library, "_loaded", [])
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "watchkeeper"
+
+
+def test_built_once_into_a_private_folder(fresh_library):
+    require_compiled_pass()
+    assert library.scan_function() is not None
+    built = list(fresh_library.glob("scan-*.so"))
+    assert len(built) == 1 and fresh_library.stat().st_mode & 0o777 == 0o700
+    assert not list(fresh_library.glob(".scan-*"))  # no partial file left behind
+    library._loaded.clear()
+    assert library.scan_function() is not None and list(fresh_library.glob("scan-*.so")) == built
+
+
+def test_a_folder_others_can_write_to_is_refused(fresh_library, monkeypatch, tmp_path):
+    fresh_library.mkdir(parents=True)
+    fresh_library.chmod(0o777)
+    monkeypatch.setattr(library.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    assert library._cache_folder() == tmp_path / "tmp" / f"watchkeeper-{os.getuid()}"
+    (tmp_path / "tmp" / f"watchkeeper-{os.getuid()}").chmod(0o777)
+    with pytest.raises(PermissionError, match="writable by others"):
+        library._cache_folder()
+
+
+def test_no_compiler_means_no_library_and_a_warning(fresh_library, monkeypatch, caplog):
+    monkeypatch.setenv("CC", str(fresh_library / "no-such-compiler"))
+    assert library.scan_function() is None
+    assert "not available" in caplog.text
+
+
+def test_turned_off_by_the_environment(fresh_library, monkeypatch):
+    monkeypatch.setenv("WATCHKEEPER_COMPILED_SCAN", "0")
+    assert library.scan_function() is None and not fresh_library.exists()
+
+
+def _capture(folder: Path, json_payload: bool) -> None:
+    """1.5-2 MB of capture records in one file (a piece large enough for the compiled pass), a few of them
+    dirty, with times across two hours."""
+    records = []
+    for i in range(6000):
+        time = f'"eventId":"e{i}","inferenceTime":"2024-05-01T{12 + i % 2}:{i % 60:02d}:00Z"'
+        if json_payload:
+            value = '\\"n/a\\"' if i % 97 == 0 else str(i % 50)
+            body = f'{{\\"a\\":{i / 7:.5f},\\"b\\":{value},\\"c\\":\\"{"xyz"[i % 3]}\\",\\"d\\":{i % 2 == 0}}}'
+            records.append(json_line(body.replace("True", "true").replace("False", "false"), output=f"0.{i}",
+                                     metadata=time))
+        else:
+            records.append(line(f"{i / 7:.5f},{'n/a' if i % 97 == 0 else i % 50},{'xyz'[i % 3]}", f"0.{i}",
+                                metadata=time))
+    folder.mkdir(parents=True)
+    (folder / "capture.jsonl").write_text("\n".join(records) + "\n")
+
+
+@pytest.mark.parametrize("json_payload", [False, True], ids=["CSV payloads", "JSON payloads"])
+def test_a_job_writes_the_same_statistics_with_and_without_it(json_payload, tmp_path, monkeypatch):
+    require_compiled_pass()
+    _capture(tmp_path / "capture", json_payload)
+    assert (tmp_path / "capture" / "capture.jsonl").stat().st_size >= 1 << 20
+    outputs = {}
+    for compiled in ("1", "0"):
+        monkeypatch.setenv("WATCHKEEPER_COMPILED_SCAN", compiled)
+        out = tmp_path / f"out-{compiled}"
+        with monkeypatch.context() as patch:
+            if compiled == "1":  # every line is of the layout: the compiled pass reads them all
+                patch.setattr(reader_module, "split_piece", lambda *args: pytest.fail("the polars pass was taken"))
+            analyze(tmp_path / "capture", out, start_time="2024-05-01T12:00:00Z", end_time="2024-05-01T13:00:00Z",
+                    log=JobLog(io.StringIO()))
+        outputs[compiled] = {name: json.loads((out / name).read_text())
+                             for name in ("statistics.json", "constraints.json")}
+    assert outputs["1"] == outputs["0"]
+    assert outputs["1"]["statistics.json"]["dataset"]["item_count"] == 3000
