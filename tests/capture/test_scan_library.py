@@ -94,3 +94,32 @@ def test_a_job_writes_the_same_statistics_with_and_without_it(json_payload, tmp_
                              for name in ("statistics.json", "constraints.json")}
     assert outputs["1"] == outputs["0"]
     assert outputs["1"]["statistics.json"]["dataset"]["item_count"] == 3000
+
+
+def test_a_job_loads_only_the_library_the_runner_gave(fresh_library, monkeypatch, tmp_path):
+    """In a processing job (WATCHKEEPER_JOB_ROOT set) nothing is built: without WATCHKEEPER_SCAN_LIBRARY the
+    polars pass reads; with it, that file is loaded."""
+    require_compiled_pass()
+    built = library.library_path()
+    library._loaded.clear()
+    monkeypatch.setenv("WATCHKEEPER_JOB_ROOT", str(tmp_path))
+    assert library.scan_function() is None
+    library._loaded.clear()
+    monkeypatch.setenv("WATCHKEEPER_SCAN_LIBRARY", str(built))
+    assert library.scan_function() is not None
+
+
+def test_the_runner_hands_its_build_to_a_builtin_job_only(fresh_library, tmp_path):
+    from watchkeeper.jobs.contract import JobRoot
+    from watchkeeper.jobs.scan_binding import SCAN_LIBRARY_FILE, bind_scan_library
+
+    require_compiled_pass()
+    root = JobRoot(tmp_path / "job")
+    root.prepare({"ProcessingJobName": "j"}, "arn:aws:sagemaker:us-east-1:1:processing-job/j")
+    environment = {"WATCHKEEPER_SCAN_LIBRARY": "/opt/ml/processing/input/mine.so", "x": "1"}
+    bind_scan_library(root, environment, builtin=False)
+    assert environment == {"x": "1"} and not root.local(SCAN_LIBRARY_FILE).exists()
+    bind_scan_library(root, environment, builtin=True)
+    assert environment == {"x": "1", "WATCHKEEPER_SCAN_LIBRARY": SCAN_LIBRARY_FILE}
+    copy = root.local(SCAN_LIBRARY_FILE)
+    assert copy.read_bytes() == library.library_path().read_bytes() and copy.stat().st_mode & 0o777 == 0o644

@@ -84,6 +84,7 @@ class CaptureStats:
     shadow: int = 0
     rows: int = 0
     bad: Counter = field(default_factory=Counter)
+    compiled: int = field(default=0, compare=False)  # lines read by the compiled pass (how, not what)
 
     def count(self, reason: str, n: int) -> None:
         if n:
@@ -97,6 +98,7 @@ class CaptureStats:
         self.shadow += other.shadow
         self.rows += other.rows
         self.bad.update(other.bad)
+        self.compiled += other.compiled
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +176,6 @@ def tabularise(lines: pl.Series, names: Sequence[str] | None, stats: CaptureStat
     stats.rows += batch.frame.height
     stats.count(WRONG_WIDTH, batch.bad_rows)
     return batch
-
-
 
 
 class CaptureReader:
@@ -296,6 +296,7 @@ class CaptureReader:
         names = column_names(len(layout.analysed), self.names)
         # A large piece takes the compiled pass (capture/direct_scan.py) when it can; any other, the polars one.
         split = scan_piece(data, layout, names, self.start, self.end) if len(data) >= SCAN_MIN_BYTES else None
+        found.compiled += split.lines if split is not None else 0
         if split is None:
             split = split_piece(data, layout, names, self.start, self.end, self._expected.get(layout))
             if split is None:

@@ -6,6 +6,11 @@ source, the compiler and its flags, so that a changed source or compiler builds 
 builders (worker processes) never see a half-written file. A directory that another user could write to
 is refused: a library loaded from it runs as this process.
 
+A processing job never builds it, nor loads one from a folder it could write to (a job's code runs as the
+job user, and a library left there would run in the next job): the runner copies the server's build into
+the job's read-only config folder and names it in `WATCHKEEPER_SCAN_LIBRARY` (`jobs/scan_binding.py`); a job
+without it reads by the polars pass.
+
 Without a C compiler, or when the build fails, `scan_function()` is None and capture is read by the polars
 route alone (slower on large inputs, the same results). `WATCHKEEPER_COMPILED_SCAN=0` turns it off.
 """
@@ -44,10 +49,24 @@ def scan_function() -> Callable | None:
     return _loaded[0]
 
 
-def _load() -> Callable | None:
+def library_path() -> Path | None:
+    """The built library (built now if needed), for the job runner to hand to jobs; None when it cannot be
+    built (logged once per call)."""
     try:
-        library = ctypes.CDLL(str(_built()))
-    except (OSError, subprocess.SubprocessError, PermissionError) as error:
+        return _built()
+    except (OSError, subprocess.SubprocessError) as error:
+        log.warning("the compiled capture scan cannot be built (%s); jobs read capture by the polars route alone",
+                    error)
+        return None
+
+
+def _load() -> Callable | None:
+    given = os.environ.get("WATCHKEEPER_SCAN_LIBRARY")
+    if not given and os.environ.get("WATCHKEEPER_JOB_ROOT"):
+        return None  # in a processing job: only the library the runner gave
+    try:
+        library = ctypes.CDLL(given or str(_built()))
+    except (OSError, subprocess.SubprocessError) as error:
         log.warning("the compiled capture scan is not available (%s); capture is read by the polars route alone",
                     error)
         return None

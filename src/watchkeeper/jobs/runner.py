@@ -53,6 +53,7 @@ from watchkeeper.jobs.executors.local import MB, LocalExecutor
 from watchkeeper.jobs.job_files import MESSAGE_LIMIT, VIOLATIONS_LIMIT, JobFiles, Skipped
 from watchkeeper.jobs.predictor_binding import ModelResolver, bind_predictor, is_clarify_image
 from watchkeeper.jobs.sandbox import GRACE_SECONDS, Sandbox, network_requested
+from watchkeeper.jobs.scan_binding import bind_scan_library
 from watchkeeper.services.processing_jobs import COMPLETED, FAILED, ProcessingJobService
 from watchkeeper.storage import ObjectStore, StorageError, download_prefix, join_uri, upload_dir
 
@@ -254,7 +255,7 @@ class JobRunner:
         app = request["AppSpecification"]
         view = self.sandbox.view(root)
         reach = [root.root]
-        if is_builtin_image(app["ImageUri"]) and not app.get("ContainerEntrypoint"):
+        if builtin := (is_builtin_image(app["ImageUri"]) and not app.get("ContainerEntrypoint")):
             escape = outside_view(request.get("Environment") or {}, root)
             if escape:
                 return Outcome(FAILED, failure_reason=f"{escape}. {where}")
@@ -277,6 +278,7 @@ class JobRunner:
             return Outcome(FAILED, failure_reason=f"ClientError: {unreachable}. {where}")
         network = network_requested(request)
         job_environment = dict(request.get("Environment") or {})
+        bind_scan_library(root, job_environment, builtin)
         if is_clarify_image(app["ImageUri"]) and not app.get("ContainerEntrypoint"):
             # Clarify calls the model (its shadow endpoint): the job gets the model server and the network.
             job_log.write(bind_predictor(root, job_environment, row.account, row.region, self.resolve_model) + "\n")

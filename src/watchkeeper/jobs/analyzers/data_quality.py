@@ -102,6 +102,8 @@ def _compute(source: str | os.PathLike[str], fmt: DatasetFormat, *, names: Seque
         for frame in frames:
             state.update(frame)
         bad = dict(reader.stats.bad)
+        if reader.stats.compiled:
+            log.info(f"Capture lines read by the compiled pass: {reader.stats.compiled} of {reader.stats.lines}")
         if reader.stats.out_of_window:
             skipped["outside the analysis window"] = reader.stats.out_of_window
         if reader.stats.shadow:
