@@ -15,12 +15,12 @@ from polars.testing import assert_frame_equal
 import watchkeeper.capture.reader as reader_module
 from watchkeeper.capture.direct import layout_of
 from watchkeeper.capture.reader import CaptureReader
-from watchkeeper.capture.scan_library import scan_function
+from watchkeeper.capture.scan_library import functions
 
 
 def require_compiled_pass() -> None:
     """The compiled pass must be there to be tested: skipped without a C compiler, failed if one is there."""
-    if scan_function() is not None:
+    if functions() is not None:
         return
     if not (os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")):
         pytest.skip("no C compiler on PATH: the compiled capture pass cannot be built (.ci/run installs gcc)")

@@ -28,34 +28,62 @@ def fresh_library(monkeypatch, tmp_path):
 
 def test_built_once_into_a_private_folder(fresh_library):
     require_compiled_pass()
-    assert library.scan_function() is not None
+    assert library.functions() is not None
     built = list(fresh_library.glob("scan-*.so"))
     assert len(built) == 1 and fresh_library.stat().st_mode & 0o777 == 0o700
     assert not list(fresh_library.glob(".scan-*"))  # no partial file left behind
     library._loaded.clear()
-    assert library.scan_function() is not None and list(fresh_library.glob("scan-*.so")) == built
+    assert library.functions() is not None and list(fresh_library.glob("scan-*.so")) == built
 
 
-def test_a_folder_others_can_write_to_is_refused(fresh_library, monkeypatch, tmp_path):
+def _folder_of(descriptor: int) -> Path:
+    try:
+        return Path(os.readlink(f"/proc/self/fd/{descriptor}"))
+    finally:
+        os.close(descriptor)
+
+
+def test_a_folder_others_can_write_to_or_a_link_is_refused(fresh_library, monkeypatch, tmp_path):
     fresh_library.mkdir(parents=True)
     fresh_library.chmod(0o777)
     monkeypatch.setattr(library.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
-    assert library._cache_folder() == tmp_path / "tmp" / f"watchkeeper-{os.getuid()}"
-    (tmp_path / "tmp" / f"watchkeeper-{os.getuid()}").chmod(0o777)
+    fallback = tmp_path / "tmp" / f"watchkeeper-{os.getuid()}"
+    assert _folder_of(library._private_folder()) == fallback
+    fallback.chmod(0o777)
     with pytest.raises(PermissionError, match="writable by others"):
-        library._cache_folder()
+        library._private_folder()
+    # a link in the folder's place is never followed, even to a private folder of this user's
+    fallback.rmdir()
+    (tmp_path / "mine").mkdir(mode=0o700)
+    fallback.symlink_to(tmp_path / "mine")
+    with pytest.raises(PermissionError, match="no private cache folder"):
+        library._private_folder()
+
+
+def test_a_library_that_is_a_link_or_writable_by_others_is_refused(tmp_path):
+    folder = tmp_path / "cache"
+    folder.mkdir(mode=0o700)
+    (folder / "real.so").write_bytes(b"x")
+    (folder / "real.so").chmod(0o600)
+    os.close(library._checked(folder, "real.so"))
+    (folder / "link.so").symlink_to(folder / "real.so")
+    with pytest.raises(OSError):
+        library._checked(folder, "link.so")
+    (folder / "real.so").chmod(0o666)
+    with pytest.raises(PermissionError, match="not a private regular file"):
+        library._checked(folder, "real.so")
 
 
 def test_no_compiler_means_no_library_and_a_warning(fresh_library, monkeypatch, caplog):
     monkeypatch.setenv("CC", str(fresh_library / "no-such-compiler"))
-    assert library.scan_function() is None
+    assert library.functions() is None
     assert "not available" in caplog.text
 
 
 def test_turned_off_by_the_environment(fresh_library, monkeypatch):
     monkeypatch.setenv("WATCHKEEPER_COMPILED_SCAN", "0")
-    assert library.scan_function() is None and not fresh_library.exists()
+    assert library.functions() is None and not fresh_library.exists()
 
 
 def _capture(folder: Path, json_payload: bool) -> None:
@@ -100,13 +128,14 @@ def test_a_job_loads_only_the_library_the_runner_gave(fresh_library, monkeypatch
     """In a processing job (WATCHKEEPER_JOB_ROOT set) nothing is built: without WATCHKEEPER_SCAN_LIBRARY the
     polars pass reads; with it, that file is loaded."""
     require_compiled_pass()
-    built = library.library_path()
+    built = tmp_path / "given.so"
+    assert library.copy_library(built)
     library._loaded.clear()
     monkeypatch.setenv("WATCHKEEPER_JOB_ROOT", str(tmp_path))
-    assert library.scan_function() is None
+    assert library.functions() is None
     library._loaded.clear()
     monkeypatch.setenv("WATCHKEEPER_SCAN_LIBRARY", str(built))
-    assert library.scan_function() is not None
+    assert library.functions() is not None
 
 
 def test_the_runner_hands_its_build_to_a_builtin_job_only(fresh_library, tmp_path):
@@ -122,4 +151,25 @@ def test_the_runner_hands_its_build_to_a_builtin_job_only(fresh_library, tmp_pat
     bind_scan_library(root, environment, builtin=True)
     assert environment == {"x": "1", "WATCHKEEPER_SCAN_LIBRARY": SCAN_LIBRARY_FILE}
     copy = root.local(SCAN_LIBRARY_FILE)
-    assert copy.read_bytes() == library.library_path().read_bytes() and copy.stat().st_mode & 0o777 == 0o644
+    assert library.copy_library(tmp_path / "again.so") and (tmp_path / "again.so").read_bytes() == copy.read_bytes()
+    assert copy.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_split_holds_its_own_values_not_the_piece(monkeypatch):
+    """Values over 12 bytes are copied out of the piece: a window that keeps a few rows of many large pieces
+    holds those rows, not the pieces."""
+    import sys
+
+    from watchkeeper.capture.direct import first_line, layout_of
+    from watchkeeper.capture.direct_scan import scan_piece
+    from watchkeeper.capture.window import parse_time
+
+    require_compiled_pass()
+    data = ("\n".join(line(f"{i},a-long-text-value-{i:06d},x", metadata=f'"eventId":"e","inferenceTime":'
+                           f'"2024-05-01T{i % 24:02d}:00:00Z"') for i in range(200)) + "\n").encode()
+    layout = layout_of(first_line(data), ["endpointInput", "endpointOutput"], True)
+    before = sys.getrefcount(data)
+    split = scan_piece(data, layout, ["o", "a", "b", "c"], parse_time("2024-05-01T05:00:00Z"),
+                       parse_time("2024-05-01T06:00:00Z"))
+    assert split is not None and sys.getrefcount(data) == before
+    assert split.frame.get_column("b").to_list()[:2] == ["a-long-text-value-000005", "a-long-text-value-000029"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,7 +22,7 @@ import polars as pl
 
 from watchkeeper.analysis.types import TypeCounts
 from watchkeeper.capture.direct import METADATA_SLOTS, Layout, Split, in_json_slots
-from watchkeeper.capture.scan_library import scan_function
+from watchkeeper.capture.scan_library import ScanFunctions, functions
 from watchkeeper.capture.window import window_mask
 
 SCAN_MIN_BYTES = 1 << 20
@@ -76,14 +76,14 @@ def scan_piece(data: bytes, layout: Layout, names: Sequence[str], start: datetim
                end: datetime | None) -> Split | None:
     """What `direct.split_piece` gives for the piece, from the compiled pass; None when the library is not
     available or a line is not of the layout (the polars route then reads the piece)."""
-    scan = scan_function()
-    if scan is None or not isinstance(data, bytes):
+    library = functions()
+    if library is None or not isinstance(data, bytes):
         return None
     metadata = tuple(name for name, slot in METADATA_SLOTS.items()
                      if any(field.slot == slot for field in layout.fields)
                      and (name == "invocationSource" or start is not None or end is not None))
     template = template_of(layout, metadata)
-    found = _scan(scan, data, template)
+    found = _scan(library, data, template, len(layout.analysed))
     if found is None:
         return None
     lines, columns, classes = found
@@ -100,19 +100,21 @@ def scan_piece(data: bytes, layout: Layout, names: Sequence[str], start: datetim
     return Split(frame, type_counts, counts, lines, [], False)
 
 
-def _scan(scan: Callable, data: bytes, template: Template) -> tuple[int, list[pl.Series], list[np.ndarray]] | None:
+def _scan(library: ScanFunctions, data: bytes, template: Template, analysed: int
+          ) -> tuple[int, list[pl.Series], list[np.ndarray]] | None:
     """The pass over `data`: its lines, each output's values and classes; None when a line is not of the
-    template. A value of up to 12 bytes is held in its view; only a column with longer ones keeps the
-    piece's bytes alive (its views point into them). The pass writes into this thread's scratch arrays,
-    sized for the most lines the piece can hold; each output's views are then copied out at their size."""
+    template. A value of up to 12 bytes is held in its view; longer ones of the first `analysed` outputs are
+    copied out (so a column never holds the whole piece, which a window could leave a few rows of), the
+    metadata's are read in place (they only decide the window). The pass writes into this thread's scratch
+    arrays, sized for the most lines the piece can hold; each output's views are copied out at their size."""
     import pyarrow as pa  # polars takes the views from Arrow arrays
 
     slots = len(data) // template.shortest_line + 1
     views = _scratch(template.outputs_count * slots * _VIEW_WORDS, np.uint32, "views")
     classes = _scratch(template.outputs_count * slots, np.uint8, "classes")
-    lines = scan(data, len(data), template.kinds.ctypes.data, template.outputs.ctypes.data, len(template.kinds),
-                 template.texts.ctypes.data, template.bounds.ctypes.data, slots, views.ctypes.data,
-                 classes.ctypes.data)
+    lines = library.scan(data, len(data), template.kinds.ctypes.data, template.outputs.ctypes.data,
+                         len(template.kinds), template.texts.ctypes.data, template.bounds.ctypes.data, slots,
+                         views.ctypes.data, classes.ctypes.data)
     if lines <= 0:
         return None
     columns, per_output = [], []
@@ -121,8 +123,15 @@ def _scan(scan: Callable, data: bytes, template: Template) -> tuple[int, list[pl
         valid = kinds != NULL
         validity = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
         own = views[output * slots * _VIEW_WORDS:(output * slots + lines) * _VIEW_WORDS].copy()
-        long_values = bool(own[::_VIEW_WORDS].max() > 12)
-        buffers = [validity, pa.py_buffer(own)] + ([pa.py_buffer(data)] if long_values else [])
+        lengths = own[::_VIEW_WORDS]
+        long_bytes = int(lengths[lengths > 12].sum(dtype=np.int64))
+        buffers = [validity, pa.py_buffer(own)]
+        if long_bytes and output < analysed:
+            values = np.empty(long_bytes, np.uint8)
+            library.compact(own.ctypes.data, lines, data, values.ctypes.data)
+            buffers.append(pa.py_buffer(values))
+        elif long_bytes:
+            buffers.append(pa.py_buffer(data))
         columns.append(pl.from_arrow(pa.Array.from_buffers(pa.string_view(), lines, buffers)))
         per_output.append(kinds)
     return lines, columns, per_output

@@ -175,3 +175,20 @@ int64_t watchkeeper_scan(const uint8_t *d, int64_t n, const int8_t *kinds, const
     }
     return line;
 }
+
+/*
+ * Copies the values of more than 12 bytes that `count` views point to in `d` into `out`, one after another,
+ * and points the views at `out` instead (buffer 0 still): a column then holds only its own bytes, not the
+ * whole piece. `out` must hold the sum of those values' lengths.
+ */
+void watchkeeper_compact(uint32_t *views, int64_t count, const uint8_t *d, uint8_t *out) {
+    uint32_t at = 0;
+    for (int64_t i = 0; i < count; i++) {
+        uint32_t *view = views + 4 * i;
+        if (view[0] > 12) {
+            memcpy(out + at, d + view[3], view[0]);
+            view[3] = at;
+            at += view[0];
+        }
+    }
+}

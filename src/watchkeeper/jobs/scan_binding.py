@@ -9,7 +9,6 @@ the runner's alone: one the request sets is dropped. Without a build the job rea
 from __future__ import annotations
 
 import os
-import shutil
 
 from watchkeeper.capture import scan_library
 from watchkeeper.jobs.contract import JobRoot
@@ -23,10 +22,7 @@ def bind_scan_library(root: JobRoot, environment: dict[str, str], builtin: bool)
     environment.pop(VARIABLE, None)
     if not builtin or os.environ.get("WATCHKEEPER_COMPILED_SCAN", "1") == "0":
         return
-    library = scan_library.library_path()
-    if library is None:
-        return
     copy = root.local(SCAN_LIBRARY_FILE)
-    shutil.copyfile(library, copy)
-    copy.chmod(0o644)
-    environment[VARIABLE] = SCAN_LIBRARY_FILE
+    if scan_library.copy_library(copy):
+        copy.chmod(0o644)
+        environment[VARIABLE] = SCAN_LIBRARY_FILE
