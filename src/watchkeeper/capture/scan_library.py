@@ -21,6 +21,7 @@ route alone (slower on large inputs, the same results). `WATCHKEEPER_COMPILED_SC
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import logging
 import os
@@ -111,8 +112,7 @@ def _library() -> Iterator[tuple[Path, str]]:
     compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     if not compiler:
         raise OSError("no C compiler (cc, gcc or clang) on PATH")
-    version = subprocess.run([compiler, "--version"], capture_output=True, timeout=30, check=True).stdout
-    name = f"scan-{hashlib.sha256(SOURCE.read_bytes() + version + ' '.join(FLAGS).encode()).hexdigest()[:20]}.so"
+    name = _library_name(compiler)
     descriptor = _private_folder()
     try:
         try:
@@ -122,6 +122,14 @@ def _library() -> Iterator[tuple[Path, str]]:
         yield Path(f"/proc/self/fd/{descriptor}"), name
     finally:
         os.close(descriptor)
+
+
+@functools.lru_cache(maxsize=8)
+def _library_name(compiler: str) -> str:
+    """The library's file name: a hash of the source, the compiler's version and the flags (asked once per
+    process: the runner asks for every built-in job)."""
+    version = subprocess.run([compiler, "--version"], capture_output=True, timeout=30, check=True).stdout
+    return f"scan-{hashlib.sha256(SOURCE.read_bytes() + version + ' '.join(FLAGS).encode()).hexdigest()[:20]}.so"
 
 
 def _build(compiler: str, folder: int, name: str) -> None:
