@@ -12,7 +12,6 @@ pass saves less than polars' per-call costs the frame building has.
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,7 +42,6 @@ class Template:
     texts: np.ndarray
     bounds: np.ndarray
     outputs_count: int
-    shortest_line: int  # bytes of a line whose values are all empty, with its line end
 
 
 @functools.lru_cache(maxsize=64)
@@ -68,8 +66,7 @@ def template_of(layout: Layout, metadata: tuple[str, ...]) -> Template:
         texts += after
         bounds.append(len(texts))
     return Template(np.array(kinds, np.int8), np.array(outputs, np.int64),
-                    np.frombuffer(bytes(texts) or b"\0", np.uint8), np.array(bounds, np.int64), len(output_of),
-                    len(texts) + len(layout.fields))
+                    np.frombuffer(bytes(texts) or b"\0", np.uint8), np.array(bounds, np.int64), len(output_of))
 
 
 def scan_piece(data: bytes, layout: Layout, names: Sequence[str], start: datetime | None,
@@ -103,15 +100,15 @@ def scan_piece(data: bytes, layout: Layout, names: Sequence[str], start: datetim
 def _scan(library: ScanFunctions, data: bytes, template: Template, analysed: int
           ) -> tuple[int, list[pl.Series], list[np.ndarray]] | None:
     """The pass over `data`: its lines, each output's values and classes; None when a line is not of the
-    template. A value of up to 12 bytes is held in its view; longer ones of the first `analysed` outputs are
+    template. The views are written straight into one array, output after output, which the columns then
+    share. A value of up to 12 bytes is held in its view; longer ones of the first `analysed` outputs are
     copied out (so a column never holds the whole piece, which a window could leave a few rows of), the
-    metadata's are read in place (they only decide the window). The pass writes into this thread's scratch
-    arrays, sized for the most lines the piece can hold; each output's views are copied out at their size."""
+    metadata's are read in place (they only decide the window)."""
     import pyarrow as pa  # polars takes the views from Arrow arrays
 
-    slots = len(data) // template.shortest_line + 1
-    views = _scratch(template.outputs_count * slots * _VIEW_WORDS, np.uint32, "views")
-    classes = _scratch(template.outputs_count * slots, np.uint8, "classes")
+    slots = library.lines(data, len(data))
+    views = np.empty(template.outputs_count * slots * _VIEW_WORDS, np.uint32)
+    classes = np.empty(template.outputs_count * slots, np.uint8)
     lines = library.scan(data, len(data), template.kinds.ctypes.data, template.outputs.ctypes.data,
                          len(template.kinds), template.texts.ctypes.data, template.bounds.ctypes.data, slots,
                          views.ctypes.data, classes.ctypes.data)
@@ -119,10 +116,10 @@ def _scan(library: ScanFunctions, data: bytes, template: Template, analysed: int
         return None
     columns, per_output = [], []
     for output in range(template.outputs_count):
-        kinds = classes[output * slots:output * slots + lines].copy()
+        kinds = classes[output * slots:output * slots + lines]
         valid = kinds != NULL
         validity = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
-        own = views[output * slots * _VIEW_WORDS:(output * slots + lines) * _VIEW_WORDS].copy()
+        own = views[output * slots * _VIEW_WORDS:(output * slots + lines) * _VIEW_WORDS]
         lengths = own[::_VIEW_WORDS]
         long_bytes = int(lengths[lengths > 12].sum(dtype=np.int64))
         buffers = [validity, pa.py_buffer(own)]
@@ -135,18 +132,6 @@ def _scan(library: ScanFunctions, data: bytes, template: Template, analysed: int
         columns.append(pl.from_arrow(pa.Array.from_buffers(pa.string_view(), lines, buffers)))
         per_output.append(kinds)
     return lines, columns, per_output
-
-
-_scratch_arrays = threading.local()
-
-
-def _scratch(size: int, dtype: type, name: str) -> np.ndarray:
-    """`size` items of this thread's scratch array `name`, kept from piece to piece (grown when needed)."""
-    array = getattr(_scratch_arrays, name, None)
-    if array is None or len(array) < size:
-        array = np.empty(size, dtype)
-        setattr(_scratch_arrays, name, array)
-    return array[:size]
 
 
 def _type_counts(per_class: np.ndarray) -> TypeCounts:

@@ -192,3 +192,16 @@ void watchkeeper_compact(uint32_t *views, int64_t count, const uint8_t *d, uint8
         }
     }
 }
+
+/* The number of lines in d[0:n] (a last line without a line end counts): what the views are sized by. */
+int64_t watchkeeper_lines(const uint8_t *d, int64_t n) {
+    int64_t lines = 0;
+    const uint8_t *at = d, *end = d + n;
+    while (at < end) {
+        const uint8_t *found = memchr(at, '\n', (size_t)(end - at));
+        lines++;
+        if (!found) break;
+        at = found + 1;
+    }
+    return lines;
+}

@@ -45,6 +45,7 @@ BUILD_TIMEOUT_S = 120
 class ScanFunctions(NamedTuple):
     scan: ctypes._CFuncPtr  # watchkeeper_scan
     compact: ctypes._CFuncPtr  # watchkeeper_compact
+    lines: ctypes._CFuncPtr  # watchkeeper_lines
 
 
 _lock = threading.Lock()
@@ -102,7 +103,10 @@ def _load() -> ScanFunctions | None:
     compact = library.watchkeeper_compact
     compact.argtypes = [pointer, size, ctypes.c_char_p, pointer]
     compact.restype = None
-    return ScanFunctions(scan, compact)
+    lines = library.watchkeeper_lines
+    lines.argtypes = [ctypes.c_char_p, size]
+    lines.restype = size
+    return ScanFunctions(scan, compact, lines)
 
 
 @contextmanager
