@@ -8,8 +8,6 @@ names by position for capture data, `_c0, _c1, ...` otherwise).
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -29,9 +27,6 @@ ROW_PATTERN_MAX_COLUMNS = 2_000
 FEW_VALUES_SHARE = 0.75
 FEW_VALUES_MAX = 65_536
 FEW_VALUES_MIN_ROWS = 4 * EXPECTATION_SAMPLE_ROWS
-# A batch of at least this many values folds its columns on FOLD_THREADS threads.
-PARALLEL_FOLD_MIN_VALUES = 100_000
-FOLD_THREADS = min(os.cpu_count() or 1, 4)
 
 
 @dataclass(slots=True)
@@ -60,8 +55,7 @@ class DatasetState:
             if self.columns[index].numeric is not None and counts[index].deequ_type() != T.STRING
         ]
         numbers = frame.select(_as_double(frame, name) for name in numeric) if numeric else None
-
-        def fold(index: int, name: str) -> None:
+        for index, name in enumerate(frame.columns):
             column = frame.get_column(name)
             values = None
             if numbers is not None and name in numbers.columns:
@@ -73,16 +67,6 @@ class DatasetState:
                 if cast.null_count() < len(cast):
                     values = cast.drop_nulls().to_numpy()
             self.columns[index].update(counts[index], values, _strings(column))
-
-        if frame.height * frame.width < PARALLEL_FOLD_MIN_VALUES or FOLD_THREADS < 2:
-            for index, name in enumerate(frame.columns):
-                fold(index, name)
-            return
-        # Columns are independent: their sorts, hashes and casts run without the GIL on a thread each (a
-        # pool per batch: nothing of it outlives the call, nor a fork).
-        with ThreadPoolExecutor(min(FOLD_THREADS, frame.width), thread_name_prefix="fold") as pool:
-            for done in [pool.submit(fold, index, name) for index, name in enumerate(frame.columns)]:
-                done.result()
 
     def _expected_classes(self, frame: pl.DataFrame) -> list[str | None]:
         """Per String column of the batch, the numeric class its values are expected to have (None: no
