@@ -252,3 +252,24 @@ def test_each_value_is_classed_as_deequ_classes_it(value, monkeypatch):
     json_value = value if value in {"1", "-0", "1e5", "1E+5", "1.5e-3", "true", "false"} else f'\\"{value}\\"'
     body = f'{{\\"a\\":{json_value},\\"b\\":1,\\"c\\":\\"x\\"}}'
     assert_same_reading([[*json_common(3), json_line(body)]], monkeypatch, compiled_only=True)
+
+
+def test_a_panic_of_polars_reader_sends_the_piece_to_the_other_route(monkeypatch):
+    """polars raises PanicException (a BaseException, not an Exception) when its reader panics on some odd
+    input: the piece is then read by the other route, as for any line the direct route does not take."""
+    import polars as pl
+
+    import watchkeeper.capture.direct as direct_module
+
+    read_csv = pl.read_csv
+
+    def panics_on_capture_lines(source, *args, **kwargs):  # the direct route's read of a piece's bytes
+        if isinstance(source, bytes) and source.startswith(b'{"captureData"') and kwargs.get("separator") == ",":
+            raise pl.exceptions.PanicException("a polars panic")
+        return read_csv(source, *args, **kwargs)
+
+    expected, expected_stats = read([common()], False, monkeypatch)
+    monkeypatch.setattr(direct_module.pl, "read_csv", panics_on_capture_lines)
+    batches, stats = read([common()], True, monkeypatch)
+    assert stats == expected_stats
+    assert_frame_equal(batches[0].frame, expected[0].frame)

@@ -191,7 +191,9 @@ def read_fields(data: bytes, width: int) -> pl.DataFrame | None:
     try:
         return pl.read_csv(data, has_header=False, separator=",", quote_char=None, comment_prefix=None,
                            schema={str(i): pl.String for i in range(width)}, empty_string_is_null=False)
-    except Exception:  # more fields, invalid UTF-8 among others: the other route sorts good lines from bad
+    # more fields, invalid UTF-8 among others: the other route sorts good lines from bad. A panic of polars'
+    # reader (a BaseException) on some odd input must not end the job either.
+    except (Exception, pl.exceptions.PanicException):
         return None
 
 
