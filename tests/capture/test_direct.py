@@ -4,9 +4,6 @@ holds (a file with any line not of its first line's layout goes whole to the oth
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,14 +12,14 @@ from polars.testing import assert_frame_equal
 import watchkeeper.capture.reader as reader_module
 from watchkeeper.capture.direct import layout_of
 from watchkeeper.capture.reader import CaptureReader
-from watchkeeper.capture.scan_library import functions
+from watchkeeper.capture.scan_library import compiler, functions
 
 
 def require_compiled_pass() -> None:
     """The compiled pass must be there to be tested: skipped without a C compiler, failed if one is there."""
     if functions() is not None:
         return
-    if not (os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")):
+    if not compiler():
         pytest.skip("no C compiler on PATH: the compiled capture pass cannot be built (.ci/run installs gcc)")
     pytest.fail("a C compiler is on PATH but the compiled capture pass was not built (see the warning logged)")
 

@@ -22,6 +22,8 @@ from watchkeeper.jobs.toolkit.job_log import JobLog
 def fresh_library(monkeypatch, tmp_path):
     """The library loaded anew, built into an empty cache folder."""
     monkeypatch.setattr(library, "_loaded", [])
+    monkeypatch.setattr(library, "_failed_builds", {})
+    monkeypatch.setattr(library, "_warned", set())
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     return tmp_path / "cache" / "watchkeeper"
 
@@ -173,3 +175,18 @@ def test_a_split_holds_its_own_values_not_the_piece(monkeypatch):
                        parse_time("2024-05-01T06:00:00Z"))
     assert split is not None and sys.getrefcount(data) == before
     assert split.frame.get_column("b").to_list()[:2] == ["a-long-text-value-000005", "a-long-text-value-000029"]
+
+
+def test_a_failed_build_is_not_tried_again_for_every_job(fresh_library, monkeypatch, tmp_path, caplog):
+    """A compiler that cannot build the source: the runner's copy fails, once built, then at once, with one
+    warning; the job still runs by the polars pass."""
+    calls = tmp_path / "calls"
+    broken = tmp_path / "broken-cc"
+    broken.write_text(f'#!/bin/sh\necho "$@" >> {calls}\n[ "$1" = --version ] && echo broken 1.0 && exit 0\n'
+                      'echo "error: no" >&2\nexit 1\n')
+    broken.chmod(0o755)
+    monkeypatch.setenv("CC", str(broken))
+    assert not library.copy_library(tmp_path / "a.so") and not library.copy_library(tmp_path / "b.so")
+    builds = [line for line in calls.read_text().splitlines() if not line.startswith("--version")]
+    assert len(builds) == 1 and caplog.text.count("not available") == 1
+    assert not (tmp_path / "a.so").exists() and not (tmp_path / "b.so").exists()

@@ -224,7 +224,7 @@ def split_piece(data: bytes, layout: Layout, names: Sequence[str], start: dateti
     kinds = dict(zip(layout.analysed, expected, strict=True))
     checks = []
     for index, field in enumerate(layout.fields):
-        if _is_payload(field.slot):  # checked with its value, by `_matches`
+        if is_payload_slot(field.slot):  # checked with its value, by `_matches`
             continue
         check = _fits(pl.col(str(index)), field)
         if field.slot.startswith("type:") and _same_on_every_line(parts.get_column(str(index))):
@@ -289,7 +289,8 @@ def in_json_slots(layout: Layout) -> set[str]:
     return {f"{side.name}:{i}" for side in layout.sides if side.keys is not None for i in range(side.width)}
 
 
-def _is_payload(slot: str) -> bool:
+def is_payload_slot(slot: str) -> bool:
+    """Whether a slot is a payload value (`<side>:<i>`), not metadata or a content type."""
     return slot.startswith(("endpointInput:", "endpointOutput:"))
 
 

@@ -5,8 +5,8 @@ reader and a pattern per value.
 The pass checks every line against the layout, classes every payload value as it reads it, and hands back
 Arrow string views into the piece's own bytes, which polars takes without a copy. The window rule and the
 type counts are then applied as `split_piece` applies them. A piece the pass does not take (a line not of
-the layout, a non-ASCII value) goes on to `split_piece`. Pieces under SCAN_MIN_BYTES skip it: for them the
-pass saves less than polars' per-call costs the frame building has.
+the layout, a non-ASCII value) goes on to `split_piece`. Pieces under SCAN_MIN_BYTES skip it, so that a
+small job (an hour of a quiet endpoint) never builds or loads the library.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from watchkeeper.analysis.types import TypeCounts
-from watchkeeper.capture.direct import METADATA_SLOTS, Layout, Split, in_json_slots
+from watchkeeper.capture.direct import METADATA_SLOTS, Layout, Split, in_json_slots, is_payload_slot
 from watchkeeper.capture.scan_library import ScanFunctions, functions
 from watchkeeper.capture.window import window_mask
 
@@ -57,7 +57,7 @@ def template_of(layout: Layout, metadata: tuple[str, ...]) -> Template:
             before, after = field.text.encode(), b""
         else:
             kinds.append(JSON_VALUE if field.slot in in_json
-                         else CSV_VALUE if field.slot.startswith(("endpointInput:", "endpointOutput:"))
+                         else CSV_VALUE if is_payload_slot(field.slot)
                          else PLAIN_VALUE)
             before, after = field.prefix.encode(), field.suffix.encode()
         outputs.append(output_of.get(field.slot, -1))

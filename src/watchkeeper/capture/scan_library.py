@@ -50,6 +50,8 @@ class ScanFunctions(NamedTuple):
 
 _lock = threading.Lock()
 _loaded: list[ScanFunctions | None] = []  # empty until the first call; then the functions, or None
+_failed_builds: dict[str, str] = {}  # library name -> why its build failed, in this process
+_warned: set[str] = set()
 
 
 def functions() -> ScanFunctions | None:
@@ -64,18 +66,27 @@ def functions() -> ScanFunctions | None:
 
 
 def copy_library(destination: Path) -> bool:
-    """A copy of the built library (built now if needed) at `destination`, for the job runner to hand to a
-    job; False when it cannot be built (logged)."""
+    """A copy of the built library (built now if needed) at `destination`, readable by all and writable by
+    this user only, for the job runner to hand to a job; False when it cannot be had (logged once per
+    reason: the runner asks for every job)."""
     try:
         with _library() as (folder, name):
             descriptor = _checked(folder, name)
         with os.fdopen(descriptor, "rb") as library, destination.open("wb") as copy:
             shutil.copyfileobj(library, copy)
+        destination.chmod(0o644)
     except (OSError, subprocess.SubprocessError) as error:
-        log.warning("the compiled capture scan cannot be built (%s); jobs read capture by the polars route alone",
-                    error)
+        if str(error) not in _warned:
+            _warned.add(str(error))
+            log.warning("the compiled capture scan is not available (%s); jobs read capture by the polars route "
+                        "alone", error)
         return False
     return True
+
+
+def compiler() -> str | None:
+    """The C compiler the library is built with: `$CC`, else cc, gcc or clang on PATH."""
+    return os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
 
 
 def _load() -> ScanFunctions | None:
@@ -113,16 +124,22 @@ def _load() -> ScanFunctions | None:
 def _library() -> Iterator[tuple[Path, str]]:
     """The cache folder, as `/proc/self/fd/N` of a descriptor checked to be private (open while in the
     block), and the library's name in it, built there first when missing."""
-    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    if not compiler:
+    command = compiler()
+    if not command:
         raise OSError("no C compiler (cc, gcc or clang) on PATH")
-    name = _library_name(compiler)
+    name = _library_name(command)
+    if name in _failed_builds:  # a source this compiler cannot build is not tried again for every job
+        raise OSError(_failed_builds[name])
     descriptor = _private_folder()
     try:
         try:
             os.stat(name, dir_fd=descriptor, follow_symlinks=False)
         except FileNotFoundError:
-            _build(compiler, descriptor, name)
+            try:
+                _build(command, descriptor, name)
+            except (OSError, subprocess.SubprocessError) as error:
+                _failed_builds[name] = str(error)
+                raise
         yield Path(f"/proc/self/fd/{descriptor}"), name
     finally:
         os.close(descriptor)

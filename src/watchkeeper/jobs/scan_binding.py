@@ -22,7 +22,5 @@ def bind_scan_library(root: JobRoot, environment: dict[str, str], builtin: bool)
     environment.pop(VARIABLE, None)
     if not builtin or os.environ.get("WATCHKEEPER_COMPILED_SCAN", "1") == "0":
         return
-    copy = root.local(SCAN_LIBRARY_FILE)
-    if scan_library.copy_library(copy):
-        copy.chmod(0o644)
+    if scan_library.copy_library(root.local(SCAN_LIBRARY_FILE)):
         environment[VARIABLE] = SCAN_LIBRARY_FILE
